@@ -1,0 +1,1 @@
+"""The code generator: .tflite in, C sources out."""

@@ -1,0 +1,104 @@
+"""Lowering: each TFLite operator becomes one kernel call with generation-time constants.
+
+A lowering function takes the model and one operator and returns a :class:`Layer`:
+the kernel to call, its parameter struct (field -> C initializer), the constant
+arrays it needs and the call's arguments. Arguments that are activation tensors
+are :class:`TensorRef` placeholders; the arena planner turns them into pointers.
+Lowerings register themselves with :func:`lowering`; the set of registered ops
+is the supported op list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pipeline.tflite.reader import Model, Operator, Tensor
+
+
+@dataclass(frozen=True)
+class TensorRef:
+    """An activation tensor, to be placed in the arena."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class ConstArray:
+    """A constant array in flash: weights, biases or quantization constants."""
+
+    name: str
+    ctype: str  # "int8_t", "int16_t", "int32_t", "float"
+    values: np.ndarray  # flattened
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.size * {"int8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype])
+
+
+@dataclass
+class Layer:
+    index: int
+    op: str
+    kernel: str  # the C function, e.g. "tc_conv2d_s8"
+    params_type: str  # the parameter struct type, "" if the kernel takes none
+    params: dict[str, Any]  # struct field -> C initializer (str or int)
+    args: list[str | TensorRef]  # call arguments after the params pointer
+    consts: list[ConstArray] = field(default_factory=list)
+    macs: int = 0
+    scratch_bytes: int = 0
+    summary: str = ""  # one line for comments and reports, e.g. "1x8x8x1 -> 1x8x8x8"
+    alias: tuple[int, int] | None = None  # (output, input) for ops that only reinterpret memory
+
+
+class LoweringContext:
+    """What a lowering needs: the model, the operator, and naming of its constants."""
+
+    def __init__(self, model: Model, op: Operator) -> None:
+        self.model = model
+        self.op = op
+        self.prefix = f"tc_l{op.index}"
+
+    def input(self, i: int) -> Tensor:
+        return self.model.tensor(self.op.inputs[i])
+
+    def output(self, i: int = 0) -> Tensor:
+        return self.model.tensor(self.op.outputs[i])
+
+    def has_input(self, i: int) -> bool:
+        return len(self.op.inputs) > i and self.op.inputs[i] >= 0
+
+    def const(self, suffix: str, values: np.ndarray | list[int], ctype: str) -> ConstArray:
+        dtype = {"int8_t": np.int8, "int16_t": np.int16, "int32_t": np.int32, "float": np.float32}[ctype]
+        return ConstArray(f"{self.prefix}_{suffix}", ctype, np.asarray(values, dtype=dtype).reshape(-1))
+
+    def ref(self, tensor: Tensor) -> TensorRef:
+        return TensorRef(tensor.index)
+
+
+LoweringFn = Callable[[LoweringContext], Layer]
+LOWERINGS: dict[str, LoweringFn] = {}
+
+
+def lowering(*opcodes: str) -> Callable[[LoweringFn], LoweringFn]:
+    """Register a lowering for one or more TFLite builtin op names."""
+
+    def register(fn: LoweringFn) -> LoweringFn:
+        for opcode in opcodes:
+            LOWERINGS[opcode] = fn
+        return fn
+
+    return register
+
+
+def dims(shape: tuple[int, ...]) -> str:
+    """A tc_dims_t initializer (N, H, W, C) for a shape of rank <= 4, padded on the left with 1s."""
+    padded = (1,) * (4 - len(shape)) + tuple(shape)
+    return "{" + ", ".join(str(d) for d in padded) + "}"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(str(d) for d in shape)

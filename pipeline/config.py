@@ -1,0 +1,163 @@
+"""Model configs: models/<name>/config.toml, read into typed dataclasses.
+
+A missing or mistyped key, or a value of the wrong type, is refused with a
+message naming the file, the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = ROOT / "models"
+BUILD_DIR = ROOT / "build"
+
+# Budget keys: max_<figure> for every size/count figure, min_<accuracy>.
+BUDGET_KEYS = (
+    "min_int8_accuracy",
+    "min_target_accuracy",
+    "max_instructions_per_inference",
+    "max_model_bytes",
+    "max_model_flash_bytes",
+    "max_flash_bytes",
+    "max_ram_bytes",
+    "max_arena_bytes",
+    "max_stack_bytes",
+)
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    source: str
+    test_fraction: float
+    validation_fraction: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    wall_timeout_s: float = 120.0
+    emulated_timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    path: Path  # the config file
+    architecture: Path | None  # Keras model builder (None for a bring-your-own .tflite)
+    dataset: DatasetConfig | None
+    training: TrainingConfig | None
+    representative_samples: int
+    emulator: EmulatorConfig
+    budgets: dict[str, float] = field(default_factory=dict)
+    tflite: Path | None = None  # a bring-your-own model instead of training
+    raw: dict[str, Any] = field(default_factory=dict)  # the whole file, for stage fingerprints
+
+    @property
+    def build_dir(self) -> Path:
+        return BUILD_DIR / self.name
+
+
+_SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
+    "model": {"name": (str,), "architecture": (str,), "description": (str,), "notes": (str,)},
+    "dataset": {"source": (str,), "test_fraction": (float,), "validation_fraction": (float,),
+                "seed": (int,), "samples": (int,)},
+    "training": {"epochs": (int,), "batch_size": (int,), "learning_rate": (float,), "seed": (int,)},
+    "quantization": {"representative_samples": (int,)},
+    "emulator": {"wall_timeout_s": (float, int), "emulated_timeout_s": (float, int)},
+    "budgets": {key: (float, int) for key in BUDGET_KEYS},
+}
+
+
+def _check_types(path: Path, data: dict[str, Any]) -> None:
+    for section, value in data.items():
+        if section not in _SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{section}]; expected one of {', '.join(_SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        allowed = _SECTIONS[section]
+        for key, item in value.items():
+            if key not in allowed:
+                raise ConfigError(
+                    f"{path}: unknown key '{key}' in [{section}] (mistyped?); "
+                    f"expected one of {', '.join(allowed)}"
+                )
+            types = allowed[key]
+            ok = isinstance(item, types) and not isinstance(item, bool)
+            if float in types and isinstance(item, int) and not isinstance(item, bool):
+                ok = True
+            if not ok:
+                expected = "a number" if float in types else types[0].__name__
+                raise ConfigError(f"{path}: [{section}] {key} = {item!r} must be {expected}")
+
+
+def _require(path: Path, data: dict[str, Any], section: str, key: str) -> Any:
+    try:
+        return data[section][key]
+    except KeyError:
+        raise ConfigError(f"{path}: missing key '{key}' in [{section}]") from None
+
+
+def load_config(path: Path) -> ModelConfig:
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    _check_types(path, data)
+    name = _require(path, data, "model", "name")
+    trained = "architecture" in data.get("model", {})
+    dataset = training = None
+    architecture = None
+    if trained:
+        architecture = path.parent / data["model"]["architecture"]
+        dataset = DatasetConfig(
+            source=_require(path, data, "dataset", "source"),
+            test_fraction=float(_require(path, data, "dataset", "test_fraction")),
+            validation_fraction=float(_require(path, data, "dataset", "validation_fraction")),
+            seed=int(_require(path, data, "dataset", "seed")),
+        )
+        tr = data["training"] if "training" in data else {}
+        if not tr:
+            raise ConfigError(f"{path}: missing section [training]")
+        training = TrainingConfig(
+            epochs=int(_require(path, data, "training", "epochs")),
+            batch_size=int(_require(path, data, "training", "batch_size")),
+            learning_rate=float(_require(path, data, "training", "learning_rate")),
+            seed=int(_require(path, data, "training", "seed")),
+        )
+    emu = data.get("emulator", {})
+    return ModelConfig(
+        name=name,
+        path=path,
+        architecture=architecture,
+        dataset=dataset,
+        training=training,
+        representative_samples=int(data.get("quantization", {}).get("representative_samples", 100)),
+        emulator=EmulatorConfig(float(emu.get("wall_timeout_s", 120.0)),
+                                float(emu.get("emulated_timeout_s", 60.0))),
+        budgets={k: float(v) for k, v in data.get("budgets", {}).items()},
+        raw=data,
+    )
+
+
+def model_config(name: str) -> ModelConfig:
+    path = MODELS_DIR / name / "config.toml"
+    if not path.exists():
+        available = sorted(p.parent.name for p in MODELS_DIR.glob("*/config.toml"))
+        raise ConfigError(f"no model '{name}': {path} does not exist; models: {', '.join(available)}")
+    return load_config(path)

@@ -1,0 +1,1 @@
+"""Emulator backends: each boots a firmware ELF and returns its console output."""

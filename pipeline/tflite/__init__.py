@@ -1,0 +1,1 @@
+"""Reading (and, for tests, writing) TFLite flatbuffers without TensorFlow."""

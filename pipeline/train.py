@@ -1,0 +1,83 @@
+"""Stage 1, train: fit the model's Keras architecture on its data set, deterministically."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.config import ModelConfig
+from pipeline.datasets import load_splits
+from pipeline.errors import ConfigError, StageError
+from pipeline.fileutil import atomic_path
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    keras_model: Path
+    dataset: Path  # npz with the splits
+    float_accuracy: float  # on the held-out split
+    parameters: int
+
+
+def _load_builder(path: Path):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(f"tinyml_models.{path.parent.name}", path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"{path}: cannot load the model architecture")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "build_model"):
+        raise ConfigError(f"{path}: defines no build_model(input_shape, num_classes)")
+    return module.build_model
+
+
+def seed_everything(seed: int) -> None:
+    """Fixed seeds, one thread and deterministic ops: the same weights on every run."""
+    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # already initialized in this process: the threads were set by an earlier call
+
+
+def train(cfg: ModelConfig, out_dir: Path) -> TrainResult:
+    if cfg.architecture is None or cfg.dataset is None or cfg.training is None:
+        raise StageError(f"{cfg.path}: model '{cfg.name}' has no [model] architecture to train")
+    seed_everything(cfg.training.seed)
+    import keras
+
+    splits = load_splits(cfg.dataset)
+    model = _load_builder(cfg.architecture)(splits.x_train.shape[1:], splits.num_classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(cfg.training.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    print(f"train: {cfg.name}: {model.count_params()} parameters, {len(splits.x_train)} training samples, "
+          f"{cfg.training.epochs} epochs", flush=True)
+    model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
+              epochs=cfg.training.epochs, batch_size=cfg.training.batch_size, shuffle=True, verbose=0)
+    logits = model.predict(splits.x_test, batch_size=1, verbose=0)
+    accuracy = float(np.mean(np.argmax(logits, axis=1) == splits.y_test))
+    print(f"train: float accuracy on {len(splits.x_test)} held-out samples: {accuracy:.4f}", flush=True)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras_path, dataset_path = out_dir / "model.keras", out_dir / "dataset.npz"
+    with atomic_path(keras_path) as tmp:
+        model.save(tmp.with_suffix(".keras"))
+        tmp.with_suffix(".keras").rename(tmp)
+    with atomic_path(dataset_path) as tmp, tmp.open("wb") as f:
+        np.savez(f, **splits.to_npz())
+    result = TrainResult(keras_path, dataset_path, accuracy, int(model.count_params()))
+    (out_dir / "train.json").write_text(json.dumps(
+        {"float_accuracy": accuracy, "parameters": result.parameters}, indent=2) + "\n")
+    return result

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One-step set-up for tinyml-ci on Debian 12 / Ubuntu 24.04 (and CI):
+# system packages with apt, Python packages into ./.venv (PEP 668 forbids
+# pip in the system Python). Works as root (CI) and as a user with sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  gcc-arm-none-eabi libnewlib-arm-none-eabi   # ARM GNU toolchain + C library
+  qemu-system-arm                             # the packaged emulator
+  cmake ninja-build make gcc                  # firmware build, host C tests
+  python3 python3-venv python3-dev            # the virtual environment
+)
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing system packages: ${missing[*]}"
+  "${SUDO[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: system packages already installed"
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating virtual environment .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+echo "setup: installing Python packages (requirements.txt) into .venv"
+.venv/bin/python -m pip install -q -r requirements.txt
+echo "setup: done. Activate with: . .venv/bin/activate"
