@@ -1,0 +1,292 @@
+"""The whole pipeline for one model: train, quantize, codegen, build, simulate, test-firmware.
+
+Each stage is a function of a :class:`ModelBuild` (where the model's config and
+outputs are); stages that have not changed are reused (see stagecache). The
+Robot suite is never reused: its verdict is always fresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.config import BUILD_DIR, ROOT, ModelConfig, load_config, model_config
+from pipeline.errors import PipelineError
+from pipeline.fileutil import write_atomically
+from pipeline.metrics import budget_verdicts, table, write_metrics
+from pipeline.stagecache import Stage, run_stage
+
+PIPELINE = ROOT / "pipeline"
+BYO_VECTORS = 20  # random int8 inputs for a bring-your-own model without --inputs
+BYO_SEED = 20261128
+
+
+@dataclass(frozen=True)
+class ModelBuild:
+    """One model's config and the paths of everything built for it."""
+
+    cfg: ModelConfig
+    tflite_source: Path | None = None  # bring-your-own model
+    inputs_source: Path | None = None  # bring-your-own int8 inputs (.npy)
+
+    @property
+    def name(self) -> str:
+        return self.cfg.name
+
+    @property
+    def dir(self) -> Path:
+        return BUILD_DIR / self.name
+
+    @property
+    def tflite(self) -> Path:
+        return self.dir / f"{self.name}.tflite"
+
+    @property
+    def reference(self) -> Path:
+        return self.dir / "reference.npz"
+
+    @property
+    def generated(self) -> Path:
+        return self.dir / "generated"
+
+    @property
+    def firmware_dir(self) -> Path:
+        return self.dir / "firmware"
+
+    @property
+    def elf(self) -> Path:
+        return self.firmware_dir / "tinyml_fw.elf"
+
+
+def model_build(model: str = "digits", tflite: Path | None = None, inputs: Path | None = None,
+                config: Path | None = None) -> ModelBuild:
+    """The ModelBuild of a model in models/, or of a bring-your-own .tflite."""
+    if tflite is None:
+        return ModelBuild(model_config(model))
+    if not tflite.is_file():
+        raise PipelineError(f"{tflite}: no such .tflite file")
+    if config is not None:
+        cfg = load_config(config)
+        cfg = ModelConfig(**{**cfg.__dict__, "name": tflite.stem, "architecture": None,
+                             "dataset": None, "training": None})
+    else:
+        cfg = ModelConfig(name=tflite.stem, path=tflite, architecture=None, dataset=None, training=None,
+                          representative_samples=0, emulator=model_config("digits").emulator, budgets={})
+    return ModelBuild(cfg, tflite_source=tflite.resolve(), inputs_source=inputs.resolve() if inputs else None)
+
+
+def _config_section(b: ModelBuild, *sections: str) -> dict[str, Any]:
+    return {s: b.cfg.raw.get(s) for s in sections}
+
+
+# --- stages -----------------------------------------------------------------------------------------
+
+def stage_train(b: ModelBuild) -> dict[str, Any]:
+    if b.tflite_source is not None:
+        print(f"[train] skipped: {b.name} is a bring-your-own .tflite (nothing to train)", flush=True)
+        return {}
+    assert b.cfg.architecture is not None
+    stage = Stage("train", b.dir, (PIPELINE / "train.py", PIPELINE / "datasets.py", b.cfg.architecture),
+                  (), (b.dir / "model.keras", b.dir / "dataset.npz"),
+                  _config_section(b, "model", "dataset", "training"))
+
+    def work() -> dict[str, Any]:
+        from pipeline.train import train
+
+        r = train(b.cfg, b.dir)
+        return {"float_accuracy": r.float_accuracy, "parameters": r.parameters}
+
+    return run_stage(stage, work)[0]
+
+
+def stage_quantize(b: ModelBuild) -> dict[str, Any]:
+    code = (PIPELINE / "quantize.py", PIPELINE / "convert.py", PIPELINE / "reference.py")
+    if b.tflite_source is not None:
+        inputs = (b.tflite_source,) + ((b.inputs_source,) if b.inputs_source else ())
+        stage = Stage("quantize", b.dir, code, inputs, (b.tflite, b.reference), {"vectors": BYO_VECTORS})
+        return run_stage(stage, lambda: _byo_reference(b))[0]
+    stage = Stage("quantize", b.dir, code, (b.dir / "model.keras", b.dir / "dataset.npz"),
+                  (b.tflite, b.reference), _config_section(b, "quantization", "training"))
+
+    def work() -> dict[str, Any]:
+        from pipeline.quantize import quantize
+
+        r = quantize(b.cfg, b.dir / "model.keras", b.dir / "dataset.npz", b.dir)
+        return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements,
+                "vectors": r.vectors}
+
+    return run_stage(stage, work)[0]
+
+
+def _byo_reference(b: ModelBuild) -> dict[str, Any]:
+    from pipeline.codegen.validate import validate_model
+    from pipeline.quantize import record_reference
+    from pipeline.tflite.reader import read_model
+
+    assert b.tflite_source is not None
+    model = read_model(b.tflite_source)
+    validate_model(model)  # refuse before anything is written
+    inp = model.tensor(model.inputs[0])
+    if b.inputs_source is not None:
+        inputs = np.load(b.inputs_source)
+        if inputs.dtype != np.int8 or inputs.reshape(len(inputs), -1).shape[1] != inp.size:
+            raise PipelineError(f"{b.inputs_source}: expected int8 inputs of {inp.size} values each "
+                                f"(shape [n, {', '.join(map(str, inp.shape[1:]))}]), got {inputs.dtype} {list(inputs.shape)}")
+    else:
+        rng = np.random.default_rng(BYO_SEED)
+        inputs = rng.integers(-128, 128, size=(BYO_VECTORS, *inp.shape[1:]), dtype=np.int8)
+        print(f"quantize: no --inputs given: {BYO_VECTORS} random int8 inputs (seed {BYO_SEED})", flush=True)
+    b.dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(b.tflite, b.tflite_source.read_bytes())
+    r = record_reference(b.tflite, inputs.reshape(len(inputs), *inp.shape[1:]), None, b.reference)
+    return {"int8_accuracy": None, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors}
+
+
+def stage_codegen(b: ModelBuild) -> dict[str, Any]:
+    stage = Stage("codegen", b.dir, (PIPELINE / "codegen", PIPELINE / "tflite"), (b.tflite, b.reference),
+                  (b.generated,), {"name": b.name})
+
+    def work() -> dict[str, Any]:
+        from pipeline.codegen.generator import generate
+        from pipeline.tflite.reader import read_model
+
+        model = read_model(b.tflite)
+        inputs = np.load(b.reference)["inputs"]
+        r = generate(model, b.generated, b.name, inputs.reshape(len(inputs), -1))
+        print(f"codegen: {len(r.layers)} layers, {r.macs:,} MACs, model_bytes {r.model_bytes:,}, "
+              f"arena_bytes {r.arena_bytes:,} -> {b.generated}", flush=True)
+        return {"model_bytes": r.model_bytes, "arena_bytes": r.arena_bytes, "macs": r.macs}
+
+    return run_stage(stage, work)[0]
+
+
+def stage_build(b: ModelBuild) -> dict[str, Any]:
+    stack = int(b.cfg.budgets.get("max_stack_bytes", 8192))
+    stage = Stage("build", b.dir, (ROOT / "firmware" / "app", ROOT / "firmware" / "board",
+                                   ROOT / "firmware" / "kernels", ROOT / "firmware" / "cmake",
+                                   ROOT / "firmware" / "CMakeLists.txt", PIPELINE / "build.py",
+                                   PIPELINE / "elf_sizes.py"),
+                  (b.generated,), (b.elf,), {"stack_bytes": stack})
+
+    def work() -> dict[str, Any]:
+        from pipeline.build import BuildRequest, build_firmware
+
+        r = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=stack))
+        print(f"build: {r.elf} flash {r.sizes.flash_bytes:,} B, RAM {r.sizes.ram_bytes:,} B "
+              f"({r.seconds:.1f} s)", flush=True)
+        return {"sizes": r.sizes.__dict__, "toolchain": r.toolchain_version}
+
+    return run_stage(stage, work)[0]
+
+
+def stage_simulate(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
+    from pipeline.emulators import default_emulator
+    from pipeline.firmware_run import boot, compare_outputs, save_run
+
+    emulator = emulator or default_emulator()
+    stage = Stage(f"simulate-{emulator}", b.dir, (PIPELINE / "emulators", PIPELINE / "firmware_run.py",
+                                                 PIPELINE / "firmware_log.py"),
+                  (b.elf,), (b.dir / "simulate" / emulator / "console.log",), {"emulator": emulator})
+
+    def work() -> dict[str, Any]:
+        run = boot(b.elf, b.dir / "simulate" / emulator, emulator, b.cfg.emulator.wall_timeout_s,
+                   b.cfg.emulator.emulated_timeout_s)
+        expected = np.load(b.reference)["tflm"]
+        exact = compare_outputs(run.outputs(), expected.reshape(len(expected), -1))
+        save_run(run, b.dir / "simulate" / emulator / "run.json", {"bit_exact": exact.message()})
+        print(f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
+              f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})", flush=True)
+        return {"instructions_per_inference": run.instructions_per_inference, "bit_exact": exact.message()}
+
+    return run_stage(stage, work)[0]
+
+
+def write_suite_json(b: ModelBuild, sizes: dict[str, Any]) -> Path:
+    path = b.dir / "suite.json"
+    write_atomically(path, json.dumps({
+        "model": b.name, "build_dir": str(b.dir), "elf": str(b.elf), "reference": str(b.reference),
+        "config": str(b.cfg.path), "budgets": b.cfg.budgets, "sizes": sizes,
+        "wall_timeout_s": b.cfg.emulator.wall_timeout_s,
+        "emulated_timeout_s": b.cfg.emulator.emulated_timeout_s,
+    }, indent=2) + "\n")
+    return path
+
+
+def test_firmware(b: ModelBuild, emulator: str | None, sizes: dict[str, Any]) -> int:
+    """Run the Robot suite (always: verdicts are never cached); return Robot's exit code."""
+    suite = write_suite_json(b, sizes)
+    out = b.dir / "robot"
+    (b.dir / "firmware_run.json").unlink(missing_ok=True)  # never report a previous run's figures
+    cmd = [sys.executable, "-m", "robot", "--outputdir", str(out), "--xunit", "xunit.xml",
+           "--name", f"{b.name} firmware", "--pythonpath", str(ROOT / "robot_tests"),
+           "--variable", f"SUITE_JSON:{suite}", "--variable", f"EMULATOR:{emulator or ''}",
+           "--consolecolors", "off", str(ROOT / "robot_tests" / "firmware.robot")]
+    print(f"[test-firmware] Robot suite on {emulator or 'the default emulator'} -> {out}/report.html", flush=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+def collect_metrics(b: ModelBuild, emulator: str | None, results: dict[str, dict[str, Any]],
+                    robot_rc: int) -> dict[str, Any]:
+    from pipeline.emulators import default_emulator
+
+    run_path = b.dir / "firmware_run.json"
+    run: dict[str, Any] = json.loads(run_path.read_text()) if run_path.exists() else {}
+    sizes = results["build"].get("sizes", {})
+    metrics: dict[str, Any] = {
+        "model": b.name,
+        "emulator": run.get("emulator", emulator or default_emulator()),
+        "toolchain": {"gcc": results["build"].get("toolchain"), "emulator": run.get("emulator_version")},
+        "float_accuracy": results["train"].get("float_accuracy"),
+        "int8_accuracy": results["quantize"].get("int8_accuracy"),
+        "target_accuracy": run.get("target_accuracy"),
+        "bit_exact_matched": run.get("bit_exact_matched", 0),
+        "bit_exact_total": run.get("bit_exact_total", results["quantize"].get("vectors")),
+        "litert_disagreements": results["quantize"].get("litert_disagreements"),
+        "instructions_per_inference": run.get("instructions_per_inference"),
+        "counter_source": run.get("counter_source"),
+        "macs": results["codegen"].get("macs"),
+        "model_bytes": results["codegen"].get("model_bytes"),
+        "model_flash_bytes": sizes.get("model_flash_bytes"),
+        "flash_bytes": sizes.get("flash_bytes"),
+        "ram_bytes": sizes.get("ram_bytes"),
+        "arena_bytes": results["codegen"].get("arena_bytes"),
+        "stack_bytes_static": sizes.get("stack_bytes_static"),
+        "stack_bytes_measured": run.get("stack_bytes_measured"),
+        "budgets": b.cfg.budgets,
+        "robot_exit_code": robot_rc,
+    }
+    verdicts = budget_verdicts(metrics)
+    metrics["passed"] = robot_rc == 0 and all(v != "FAIL" for *_, v in verdicts)
+    return metrics
+
+
+def run_all(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
+    """Every stage, then the Robot suite; writes metrics.json and prints the budget table."""
+    from pipeline.tools import QEMU, TOOLCHAIN, check_tools
+
+    check_tools(TOOLCHAIN + ((QEMU,) if (emulator or "qemu") == "qemu" and not shutil.which("renode") else ()))
+    results = {
+        "train": stage_train(b),
+        "quantize": stage_quantize(b),
+        "codegen": stage_codegen(b),
+        "build": stage_build(b),
+    }
+    results["simulate"] = stage_simulate(b, emulator)
+    rc = test_firmware(b, emulator, {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
+                                     "arena_bytes": results["codegen"]["arena_bytes"]})
+    metrics = collect_metrics(b, emulator, results, rc)
+    write_metrics(b.dir / "metrics.json", metrics)
+    print()
+    print(table(metrics))
+    print(f"\n{b.name}: {'PASSED' if metrics['passed'] else 'FAILED'} -> {b.dir / 'metrics.json'}, "
+          f"Robot report {b.dir / 'robot' / 'report.html'}")
+    return metrics

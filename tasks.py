@@ -1,0 +1,115 @@
+"""Invoke tasks: thin wiring; each task calls one function of the pipeline package.
+
+    invoke all                 # train -> quantize -> codegen -> build -> simulate -> test-firmware
+    invoke test                # the whole test suite (pytest, then the Robot suite in QEMU)
+    invoke --list              # everything else
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from invoke import Exit, task
+
+from pipeline import entry
+
+MODEL_HELP = {
+    "model": "model name in models/ (default: digits)",
+    "emulator": "qemu or renode (default: renode if installed, else qemu)",
+    "tflite": "bring your own int8 .tflite instead of a model in models/",
+    "inputs": "with --tflite: .npy of int8 inputs (default: 20 random vectors)",
+    "config": "with --tflite: TOML config with [budgets]",
+}
+
+
+def _help(*keys: str) -> dict[str, str]:
+    return {k: MODEL_HELP[k] for k in keys}
+
+
+BYO = ("model", "tflite", "inputs", "config")
+
+
+def _reported(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the project's own errors into a clean message and a non-zero exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except entry.PipelineError as err:
+            raise Exit(f"error: {err}", code=1) from None
+
+    return wrapper
+
+
+def _build(model: str, tflite: str | None, inputs: str | None, config: str | None) -> entry.ModelBuild:
+    return entry.model_build(model, Path(tflite) if tflite else None, Path(inputs) if inputs else None,
+                             Path(config) if config else None)
+
+
+@task(help=_help(*BYO, "emulator"))
+@_reported
+def all(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):  # noqa: A001
+    """Run every stage for a model and the Robot suite; print the budget table."""
+    if not entry.run_all(_build(model, tflite, inputs, config), emulator)["passed"]:
+        raise Exit("one or more checks failed (see the table above)", code=1)
+
+
+@task(help=_help("model"))
+@_reported
+def train(c, model="digits"):
+    """Train the model's Keras architecture (reused when unchanged)."""
+    entry.stage_train(_build(model, None, None, None))
+
+
+@task(help=_help(*BYO))
+@_reported
+def quantize(c, model="digits", tflite=None, inputs=None, config=None):
+    """Convert to int8 .tflite and record TFLM reference outputs."""
+    entry.run_until(_build(model, tflite, inputs, config), "quantize")
+
+
+@task(help=_help(*BYO))
+@_reported
+def codegen(c, model="digits", tflite=None, inputs=None, config=None):
+    """Generate the model's C sources into build/<model>/generated/."""
+    entry.run_until(_build(model, tflite, inputs, config), "codegen")
+
+
+@task(help=_help(*BYO))
+@_reported
+def build(c, model="digits", tflite=None, inputs=None, config=None):
+    """Build the STM32F4 firmware ELF with arm-none-eabi-gcc."""
+    entry.run_until(_build(model, tflite, inputs, config), "build")
+
+
+@task(help=_help(*BYO, "emulator"))
+@_reported
+def simulate(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):
+    """Boot the firmware in an emulator and print what it measured."""
+    entry.run_until(_build(model, tflite, inputs, config), "simulate", emulator)
+
+
+@task(name="test-firmware", help=_help(*BYO, "emulator"))
+@_reported
+def test_firmware(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):
+    """Run the Robot suite against the firmware (never cached)."""
+    if entry.run_until(_build(model, tflite, inputs, config), "test-firmware", emulator):
+        raise Exit("the Robot suite failed", code=1)
+
+
+@task
+@_reported
+def test(c):
+    """The whole test suite: pytest (incl. host bit-exactness, Renode parsing, linters), then Robot in QEMU."""
+    if not entry.run_test_suite():
+        raise Exit("tests failed", code=1)
+
+
+@task
+def clean(c):
+    """Remove build/."""
+    entry.clean()
