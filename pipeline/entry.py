@@ -18,7 +18,7 @@ from pipeline.pipeline import (
     stage_quantize,
     stage_simulate,
     stage_train,
-    test_firmware,
+    run_robot_suite,
 )
 
 __all__ = ["ModelBuild", "PipelineError", "clean", "model_build", "run_all", "run_test_suite",
@@ -42,7 +42,7 @@ def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
         return stage_simulate(b, emulator)
     sizes = {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
              "arena_bytes": results["codegen"]["arena_bytes"]}
-    return test_firmware(b, emulator, sizes)
+    return run_robot_suite(b, emulator, sizes)
 
 
 def run_test_suite() -> bool:

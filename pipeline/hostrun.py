@@ -22,7 +22,7 @@ def compile_host(generated: Path, out: Path, extra_flags: tuple[str, ...] = ()) 
         raise ToolMissingError("no host C compiler (gcc): install it with: sudo apt-get install gcc")
     sources = [generated / "model.c", *sorted(KERNELS.glob("*.c")), HOST_MAIN]
     cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fwrapv-pointer",
-           f"-I{generated}", f"-I{KERNELS / 'include'}", *extra_flags, *map(str, sources), "-o", str(out)]
+           f"-I{generated}", f"-I{KERNELS / 'include'}", *extra_flags, *map(str, sources), "-o", str(out), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise StageError(f"host build of {generated} failed:\n{proc.stderr.strip()}")

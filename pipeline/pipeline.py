@@ -220,7 +220,7 @@ def write_suite_json(b: ModelBuild, sizes: dict[str, Any]) -> Path:
     return path
 
 
-def test_firmware(b: ModelBuild, emulator: str | None, sizes: dict[str, Any]) -> int:
+def run_robot_suite(b: ModelBuild, emulator: str | None, sizes: dict[str, Any]) -> int:
     """Run the Robot suite (always: verdicts are never cached); return Robot's exit code."""
     suite = write_suite_json(b, sizes)
     out = b.dir / "robot"
@@ -281,7 +281,7 @@ def run_all(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
         "build": stage_build(b),
     }
     results["simulate"] = stage_simulate(b, emulator)
-    rc = test_firmware(b, emulator, {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
+    rc = run_robot_suite(b, emulator, {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
                                      "arena_bytes": results["codegen"]["arena_bytes"]})
     metrics = collect_metrics(b, emulator, results, rc)
     write_metrics(b.dir / "metrics.json", metrics)
