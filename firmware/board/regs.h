@@ -1,0 +1,60 @@
+/*
+ * The few STM32F407 / Cortex-M4 registers the board layer touches.
+ *
+ * Plain addresses rather than the vendor CMSIS headers: the firmware needs a
+ * dozen registers, and the build should not depend on a vendor pack.
+ */
+#ifndef BOARD_REGS_H
+#define BOARD_REGS_H
+
+#include <stdint.h>
+
+#define REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+/* System control block (ARMv7-M ARM, B3.2). */
+#define SCB_ICSR   REG32(0xE000ED04u)
+#define SCB_VTOR   REG32(0xE000ED08u)
+#define SCB_SHCSR  REG32(0xE000ED24u)
+#define SCB_CFSR   REG32(0xE000ED28u)
+#define SCB_CPACR  REG32(0xE000ED88u)
+#define SCB_DEMCR  REG32(0xE000EDFCu)
+
+#define SCB_ICSR_PENDSTCLR       (1u << 25)
+#define SCB_SHCSR_MEMFAULTENA    (1u << 16)
+#define SCB_SHCSR_BUSFAULTENA    (1u << 17)
+#define SCB_SHCSR_USGFAULTENA    (1u << 18)
+#define SCB_CPACR_CP10_CP11_FULL (0xFu << 20)
+#define SCB_DEMCR_TRCENA         (1u << 24)
+
+/* SysTick (B3.3). */
+#define SYST_CSR   REG32(0xE000E010u)
+#define SYST_RVR   REG32(0xE000E014u)
+#define SYST_CVR   REG32(0xE000E018u)
+
+#define SYST_CSR_ENABLE    (1u << 0)
+#define SYST_CSR_TICKINT   (1u << 1)
+#define SYST_CSR_CLKSOURCE (1u << 2) /* 1: processor clock */
+
+/* Data watchpoint and trace unit (C1.8). */
+#define DWT_CTRL   REG32(0xE0001000u)
+#define DWT_CYCCNT REG32(0xE0001004u)
+
+#define DWT_CTRL_CYCCNTENA (1u << 0)
+
+/* STM32F4 RCC, GPIOA, USART2 (RM0090). */
+#define RCC_AHB1ENR  REG32(0x40023830u)
+#define RCC_APB1ENR  REG32(0x40023840u)
+#define GPIOA_MODER  REG32(0x40020000u)
+#define GPIOA_AFRL   REG32(0x40020020u)
+#define USART2_SR    REG32(0x40004400u)
+#define USART2_DR    REG32(0x40004404u)
+#define USART2_BRR   REG32(0x40004408u)
+#define USART2_CR1   REG32(0x4000440Cu)
+
+#define RCC_AHB1ENR_GPIOAEN  (1u << 0)
+#define RCC_APB1ENR_USART2EN (1u << 17)
+#define USART_SR_TXE         (1u << 7)
+#define USART_CR1_TE         (1u << 3)
+#define USART_CR1_UE         (1u << 13)
+
+#endif /* BOARD_REGS_H */

@@ -1,0 +1,79 @@
+/*
+ * Vector table and reset for the STM32F407: FPU on, .data copied, .bss zeroed,
+ * then main().
+ */
+#include <stdint.h>
+
+#include "fault.h"
+#include "regs.h"
+
+#define VECTOR_COUNT (16 + 82) /* Cortex-M4 system exceptions + STM32F407 IRQs */
+
+/* stm32f407.ld */
+extern uint32_t __stack_top__[];
+extern uint32_t __data_start__[];
+extern uint32_t __data_end__[];
+extern const uint32_t __data_load__[];
+extern uint32_t __bss_start__[];
+extern uint32_t __bss_end__[];
+
+int main(void);
+
+void Reset_Handler(void);
+void HardFault_Handler(void);  /* fault.c */
+void MemManage_Handler(void);
+void BusFault_Handler(void);
+void UsageFault_Handler(void);
+void SysTick_Handler(void);    /* cycle_counter.c */
+
+/* Anything nobody expects (NMI, SVC, an IRQ) reports itself instead of hanging
+ * silently until the host's timeout. */
+__attribute__((naked)) static void Default_Handler(void)
+{
+	FAULT_HANDLER_BODY(FAULT_KIND_UNEXPECTED);
+}
+
+typedef void (*vector_t)(void);
+
+__attribute__((section(".isr_vector"), used))
+static const vector_t s_vectors[VECTOR_COUNT] = {
+	[0] = (vector_t)(uintptr_t)__stack_top__,
+	[1] = Reset_Handler,
+	[2] = Default_Handler, /* NMI */
+	[3] = HardFault_Handler,
+	[4] = MemManage_Handler,
+	[5] = BusFault_Handler,
+	[6] = UsageFault_Handler,
+	[11] = Default_Handler, /* SVCall */
+	[12] = Default_Handler, /* DebugMonitor */
+	[14] = Default_Handler, /* PendSV */
+	[15] = SysTick_Handler,
+	[16 ... VECTOR_COUNT - 1] = Default_Handler,
+};
+
+void Reset_Handler(void)
+{
+	/*
+	 * FPU first: with -mfloat-abi=hard any function may use s-registers, and
+	 * an FP instruction with CP10/CP11 disabled is a UsageFault (NOCP).
+	 * Nothing before this line may be compiled from float code.
+	 */
+	SCB_CPACR |= SCB_CPACR_CP10_CP11_FULL;
+	__asm volatile("dsb\n\tisb" : : : "memory");
+
+	/* Not every boot path leaves VTOR at our table (bootloaders, emulators). */
+	SCB_VTOR = (uint32_t)(uintptr_t)s_vectors;
+
+	const uint32_t *src = __data_load__;
+	for (uint32_t *dst = __data_start__; dst < __data_end__;) {
+		*dst++ = *src++;
+	}
+	for (uint32_t *dst = __bss_start__; dst < __bss_end__;) {
+		*dst++ = 0u;
+	}
+
+	(void)main();
+	for (;;) {
+		__asm volatile("wfi");
+	}
+}
