@@ -73,8 +73,13 @@ class ModelConfig:
 
 _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     "model": {"name": (str,), "architecture": (str,), "description": (str,), "notes": (str,)},
-    "dataset": {"source": (str,), "test_fraction": (float,), "validation_fraction": (float,),
-                "seed": (int,), "samples": (int,)},
+    "dataset": {
+        "source": (str,),
+        "test_fraction": (float,),
+        "validation_fraction": (float,),
+        "seed": (int,),
+        "samples": (int,),
+    },
     "training": {"epochs": (int,), "batch_size": (int,), "learning_rate": (float,), "seed": (int,)},
     "quantization": {"representative_samples": (int,)},
     "emulator": {"wall_timeout_s": (float, int), "emulated_timeout_s": (float, int)},
@@ -92,8 +97,7 @@ def _check_types(path: Path, data: dict[str, Any]) -> None:
         for key, item in value.items():
             if key not in allowed:
                 raise ConfigError(
-                    f"{path}: unknown key '{key}' in [{section}] (mistyped?); "
-                    f"expected one of {', '.join(allowed)}"
+                    f"{path}: unknown key '{key}' in [{section}] (mistyped?); expected one of {', '.join(allowed)}"
                 )
             types = allowed[key]
             ok = isinstance(item, types) and not isinstance(item, bool)
@@ -131,8 +135,7 @@ def load_config(path: Path) -> ModelConfig:
             validation_fraction=float(_require(path, data, "dataset", "validation_fraction")),
             seed=int(_require(path, data, "dataset", "seed")),
         )
-        tr = data["training"] if "training" in data else {}
-        if not tr:
+        if not data.get("training"):
             raise ConfigError(f"{path}: missing section [training]")
         training = TrainingConfig(
             epochs=int(_require(path, data, "training", "epochs")),
@@ -148,8 +151,7 @@ def load_config(path: Path) -> ModelConfig:
         dataset=dataset,
         training=training,
         representative_samples=int(data.get("quantization", {}).get("representative_samples", 100)),
-        emulator=EmulatorConfig(float(emu.get("wall_timeout_s", 120.0)),
-                                float(emu.get("emulated_timeout_s", 60.0))),
+        emulator=EmulatorConfig(float(emu.get("wall_timeout_s", 120.0)), float(emu.get("emulated_timeout_s", 60.0))),
         budgets={k: float(v) for k, v in data.get("budgets", {}).items()},
         raw=data,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 from pipeline.config import BUILD_DIR, ROOT
@@ -13,12 +15,12 @@ from pipeline.pipeline import (
     ModelBuild,
     model_build,
     run_all,
+    run_robot_suite,
     stage_build,
     stage_codegen,
     stage_quantize,
     stage_simulate,
     stage_train,
-    run_robot_suite,
 )
 
 __all__ = ["ModelBuild", "PipelineError", "clean", "model_build", "run_all", "run_test_suite",
@@ -45,15 +47,35 @@ def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
     return run_robot_suite(b, emulator, sizes)
 
 
+def _junit_counts(path: Path) -> tuple[int, int, int]:
+    """(passed, failed, skipped) from a JUnit/xunit XML file; all failed if it is missing."""
+    if not path.exists():
+        return 0, 1, 0
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))[:1]
+    tests = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return tests - failed - skipped, failed, skipped
+
+
 def run_test_suite() -> bool:
     """pytest, then the full pipeline with its Robot suite on the default model in QEMU."""
+    junit = BUILD_DIR / "pytest.xml"
+    junit.unlink(missing_ok=True)
     print("== pytest", flush=True)
-    pytest_rc = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=ROOT, check=False).returncode
+    pytest_rc = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}"], cwd=ROOT,
+                               check=False).returncode
     print("== Robot suite: invoke all --model digits --emulator qemu", flush=True)
-    passed = run_all(model_build("digits"), "qemu")["passed"]
-    print(f"test: pytest {'passed' if pytest_rc == 0 else f'FAILED (exit {pytest_rc})'}, "
-          f"Robot suite on digits {'passed' if passed else 'FAILED'}")
-    return pytest_rc == 0 and bool(passed)
+    digits = model_build("digits")
+    passed = run_all(digits, "qemu")["passed"]
+    counts = [_junit_counts(junit), _junit_counts(digits.dir / "robot" / "xunit.xml")]
+    ok, failed, skipped = (sum(c[i] for c in counts) for i in range(3))
+    if pytest_rc != 0 and failed == 0:
+        failed = 1  # pytest failed without a test failure (collection error, crash): never report green
+    print(f"pytest exit {pytest_rc}; Robot suite on digits {'passed' if passed else 'FAILED'}")
+    print(f"test: {ok} passed, {failed} failed, {skipped} skipped")
+    return pytest_rc == 0 and bool(passed) and failed == 0
 
 
 def clean() -> None:

@@ -39,8 +39,9 @@ def budget_verdicts(metrics: dict[str, Any]) -> list[tuple[str, Any, str, str]]:
         rows.append((name, measured, f"{'<=' if direction == 'max' else '>='} {_fmt(budget)}", verdict))
     matched, total = metrics.get("bit_exact_matched"), metrics.get("bit_exact_total")
     if total is not None:
-        rows.insert(0, ("bit_exact", f"{matched}/{total}", f"== {total}",
-                        "pass" if matched == total and total else "FAIL"))
+        rows.insert(
+            0, ("bit_exact", f"{matched}/{total}", f"== {total}", "pass" if matched == total and total else "FAIL")
+        )
     return rows
 
 
@@ -57,8 +58,11 @@ def _fmt(value: Any) -> str:
 def table(metrics: dict[str, Any]) -> str:
     rows = [("metric", "measured", "budget", "verdict")]
     rows += [(n, _fmt(m), b, v) for n, m, b, v in budget_verdicts(metrics)]
-    rows += [(k, _fmt(metrics[k]), "", "") for k in ("float_accuracy", "litert_disagreements", "counter_source", "emulator")
-             if k in metrics]
+    rows += [
+        (k, _fmt(metrics[k]), "", "")
+        for k in ("float_accuracy", "litert_disagreements", "counter_source", "emulator")
+        if k in metrics
+    ]
     widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -66,8 +66,9 @@ class ModelBuild:
         return self.firmware_dir / "tinyml_fw.elf"
 
 
-def model_build(model: str = "digits", tflite: Path | None = None, inputs: Path | None = None,
-                config: Path | None = None) -> ModelBuild:
+def model_build(
+    model: str = "digits", tflite: Path | None = None, inputs: Path | None = None, config: Path | None = None
+) -> ModelBuild:
     """The ModelBuild of a model in models/, or of a bring-your-own .tflite."""
     if tflite is None:
         return ModelBuild(model_config(model))
@@ -75,11 +76,20 @@ def model_build(model: str = "digits", tflite: Path | None = None, inputs: Path 
         raise PipelineError(f"{tflite}: no such .tflite file")
     if config is not None:
         cfg = load_config(config)
-        cfg = ModelConfig(**{**cfg.__dict__, "name": tflite.stem, "architecture": None,
-                             "dataset": None, "training": None})
+        cfg = ModelConfig(
+            **{**cfg.__dict__, "name": tflite.stem, "architecture": None, "dataset": None, "training": None}
+        )
     else:
-        cfg = ModelConfig(name=tflite.stem, path=tflite, architecture=None, dataset=None, training=None,
-                          representative_samples=0, emulator=model_config("digits").emulator, budgets={})
+        cfg = ModelConfig(
+            name=tflite.stem,
+            path=tflite,
+            architecture=None,
+            dataset=None,
+            training=None,
+            representative_samples=0,
+            emulator=model_config("digits").emulator,
+            budgets={},
+        )
     return ModelBuild(cfg, tflite_source=tflite.resolve(), inputs_source=inputs.resolve() if inputs else None)
 
 
@@ -89,14 +99,20 @@ def _config_section(b: ModelBuild, *sections: str) -> dict[str, Any]:
 
 # --- stages -----------------------------------------------------------------------------------------
 
+
 def stage_train(b: ModelBuild) -> dict[str, Any]:
     if b.tflite_source is not None:
         print(f"[train] skipped: {b.name} is a bring-your-own .tflite (nothing to train)", flush=True)
         return {}
     assert b.cfg.architecture is not None
-    stage = Stage("train", b.dir, (PIPELINE / "train.py", PIPELINE / "datasets.py", b.cfg.architecture),
-                  (), (b.dir / "model.keras", b.dir / "dataset.npz"),
-                  _config_section(b, "model", "dataset", "training"))
+    stage = Stage(
+        "train",
+        b.dir,
+        (PIPELINE / "train.py", PIPELINE / "datasets.py", b.cfg.architecture),
+        (),
+        (b.dir / "model.keras", b.dir / "dataset.npz"),
+        _config_section(b, "model", "dataset", "training"),
+    )
 
     def work() -> dict[str, Any]:
         from pipeline.train import train
@@ -113,15 +129,20 @@ def stage_quantize(b: ModelBuild) -> dict[str, Any]:
         inputs = (b.tflite_source,) + ((b.inputs_source,) if b.inputs_source else ())
         stage = Stage("quantize", b.dir, code, inputs, (b.tflite, b.reference), {"vectors": BYO_VECTORS})
         return run_stage(stage, lambda: _byo_reference(b))[0]
-    stage = Stage("quantize", b.dir, code, (b.dir / "model.keras", b.dir / "dataset.npz"),
-                  (b.tflite, b.reference), _config_section(b, "quantization", "training"))
+    stage = Stage(
+        "quantize",
+        b.dir,
+        code,
+        (b.dir / "model.keras", b.dir / "dataset.npz"),
+        (b.tflite, b.reference),
+        _config_section(b, "quantization", "training"),
+    )
 
     def work() -> dict[str, Any]:
         from pipeline.quantize import quantize
 
         r = quantize(b.cfg, b.dir / "model.keras", b.dir / "dataset.npz", b.dir)
-        return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements,
-                "vectors": r.vectors}
+        return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors}
 
     return run_stage(stage, work)[0]
 
@@ -138,8 +159,10 @@ def _byo_reference(b: ModelBuild) -> dict[str, Any]:
     if b.inputs_source is not None:
         inputs = np.load(b.inputs_source)
         if inputs.dtype != np.int8 or inputs.reshape(len(inputs), -1).shape[1] != inp.size:
-            raise PipelineError(f"{b.inputs_source}: expected int8 inputs of {inp.size} values each "
-                                f"(shape [n, {', '.join(map(str, inp.shape[1:]))}]), got {inputs.dtype} {list(inputs.shape)}")
+            raise PipelineError(
+                f"{b.inputs_source}: expected int8 inputs of {inp.size} values each "
+                f"(shape [n, {', '.join(map(str, inp.shape[1:]))}]), got {inputs.dtype} {list(inputs.shape)}"
+            )
     else:
         rng = np.random.default_rng(BYO_SEED)
         inputs = rng.integers(-128, 128, size=(BYO_VECTORS, *inp.shape[1:]), dtype=np.int8)
@@ -151,8 +174,14 @@ def _byo_reference(b: ModelBuild) -> dict[str, Any]:
 
 
 def stage_codegen(b: ModelBuild) -> dict[str, Any]:
-    stage = Stage("codegen", b.dir, (PIPELINE / "codegen", PIPELINE / "tflite"), (b.tflite, b.reference),
-                  (b.generated,), {"name": b.name})
+    stage = Stage(
+        "codegen",
+        b.dir,
+        (PIPELINE / "codegen", PIPELINE / "tflite"),
+        (b.tflite, b.reference),
+        (b.generated,),
+        {"name": b.name},
+    )
 
     def work() -> dict[str, Any]:
         from pipeline.codegen.generator import generate
@@ -161,8 +190,11 @@ def stage_codegen(b: ModelBuild) -> dict[str, Any]:
         model = read_model(b.tflite)
         inputs = np.load(b.reference)["inputs"]
         r = generate(model, b.generated, b.name, inputs.reshape(len(inputs), -1))
-        print(f"codegen: {len(r.layers)} layers, {r.macs:,} MACs, model_bytes {r.model_bytes:,}, "
-              f"arena_bytes {r.arena_bytes:,} -> {b.generated}", flush=True)
+        print(
+            f"codegen: {len(r.layers)} layers, {r.macs:,} MACs, model_bytes {r.model_bytes:,}, "
+            f"arena_bytes {r.arena_bytes:,} -> {b.generated}",
+            flush=True,
+        )
         return {"model_bytes": r.model_bytes, "arena_bytes": r.arena_bytes, "macs": r.macs}
 
     return run_stage(stage, work)[0]
@@ -170,18 +202,31 @@ def stage_codegen(b: ModelBuild) -> dict[str, Any]:
 
 def stage_build(b: ModelBuild) -> dict[str, Any]:
     stack = int(b.cfg.budgets.get("max_stack_bytes", 8192))
-    stage = Stage("build", b.dir, (ROOT / "firmware" / "app", ROOT / "firmware" / "board",
-                                   ROOT / "firmware" / "kernels", ROOT / "firmware" / "cmake",
-                                   ROOT / "firmware" / "CMakeLists.txt", PIPELINE / "build.py",
-                                   PIPELINE / "elf_sizes.py"),
-                  (b.generated,), (b.elf,), {"stack_bytes": stack})
+    stage = Stage(
+        "build",
+        b.dir,
+        (
+            ROOT / "firmware" / "app",
+            ROOT / "firmware" / "board",
+            ROOT / "firmware" / "kernels",
+            ROOT / "firmware" / "cmake",
+            ROOT / "firmware" / "CMakeLists.txt",
+            PIPELINE / "build.py",
+            PIPELINE / "elf_sizes.py",
+        ),
+        (b.generated,),
+        (b.elf,),
+        {"stack_bytes": stack},
+    )
 
     def work() -> dict[str, Any]:
         from pipeline.build import BuildRequest, build_firmware
 
         r = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=stack))
-        print(f"build: {r.elf} flash {r.sizes.flash_bytes:,} B, RAM {r.sizes.ram_bytes:,} B "
-              f"({r.seconds:.1f} s)", flush=True)
+        print(
+            f"build: {r.elf} flash {r.sizes.flash_bytes:,} B, RAM {r.sizes.ram_bytes:,} B ({r.seconds:.1f} s)",
+            flush=True,
+        )
         return {"sizes": r.sizes.__dict__, "toolchain": r.toolchain_version}
 
     return run_stage(stage, work)[0]
@@ -192,18 +237,31 @@ def stage_simulate(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
     from pipeline.firmware_run import boot, compare_outputs, save_run
 
     emulator = emulator or default_emulator()
-    stage = Stage(f"simulate-{emulator}", b.dir, (PIPELINE / "emulators", PIPELINE / "firmware_run.py",
-                                                 PIPELINE / "firmware_log.py"),
-                  (b.elf,), (b.dir / "simulate" / emulator / "console.log",), {"emulator": emulator})
+    stage = Stage(
+        f"simulate-{emulator}",
+        b.dir,
+        (PIPELINE / "emulators", PIPELINE / "firmware_run.py", PIPELINE / "firmware_log.py"),
+        (b.elf,),
+        (b.dir / "simulate" / emulator / "console.log",),
+        {"emulator": emulator},
+    )
 
     def work() -> dict[str, Any]:
-        run = boot(b.elf, b.dir / "simulate" / emulator, emulator, b.cfg.emulator.wall_timeout_s,
-                   b.cfg.emulator.emulated_timeout_s)
+        run = boot(
+            b.elf,
+            b.dir / "simulate" / emulator,
+            emulator,
+            b.cfg.emulator.wall_timeout_s,
+            b.cfg.emulator.emulated_timeout_s,
+        )
         expected = np.load(b.reference)["tflm"]
         exact = compare_outputs(run.outputs(), expected.reshape(len(expected), -1))
         save_run(run, b.dir / "simulate" / emulator / "run.json", {"bit_exact": exact.message()})
-        print(f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
-              f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})", flush=True)
+        print(
+            f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
+            f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})",
+            flush=True,
+        )
         return {"instructions_per_inference": run.instructions_per_inference, "bit_exact": exact.message()}
 
     return run_stage(stage, work)[0]
@@ -211,12 +269,24 @@ def stage_simulate(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
 
 def write_suite_json(b: ModelBuild, sizes: dict[str, Any]) -> Path:
     path = b.dir / "suite.json"
-    write_atomically(path, json.dumps({
-        "model": b.name, "build_dir": str(b.dir), "elf": str(b.elf), "reference": str(b.reference),
-        "config": str(b.cfg.path), "budgets": b.cfg.budgets, "sizes": sizes,
-        "wall_timeout_s": b.cfg.emulator.wall_timeout_s,
-        "emulated_timeout_s": b.cfg.emulator.emulated_timeout_s,
-    }, indent=2) + "\n")
+    write_atomically(
+        path,
+        json.dumps(
+            {
+                "model": b.name,
+                "build_dir": str(b.dir),
+                "elf": str(b.elf),
+                "reference": str(b.reference),
+                "config": str(b.cfg.path),
+                "budgets": b.cfg.budgets,
+                "sizes": sizes,
+                "wall_timeout_s": b.cfg.emulator.wall_timeout_s,
+                "emulated_timeout_s": b.cfg.emulator.emulated_timeout_s,
+            },
+            indent=2,
+        )
+        + "\n",
+    )
     return path
 
 
@@ -225,17 +295,34 @@ def run_robot_suite(b: ModelBuild, emulator: str | None, sizes: dict[str, Any]) 
     suite = write_suite_json(b, sizes)
     out = b.dir / "robot"
     (b.dir / "firmware_run.json").unlink(missing_ok=True)  # never report a previous run's figures
-    cmd = [sys.executable, "-m", "robot", "--outputdir", str(out), "--xunit", "xunit.xml",
-           "--name", f"{b.name} firmware", "--pythonpath", str(ROOT / "robot_tests"),
-           "--variable", f"SUITE_JSON:{suite}", "--variable", f"EMULATOR:{emulator or ''}",
-           "--consolecolors", "off", str(ROOT / "robot_tests" / "firmware.robot")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "robot",
+        "--outputdir",
+        str(out),
+        "--xunit",
+        "xunit.xml",
+        "--name",
+        f"{b.name} firmware",
+        "--pythonpath",
+        str(ROOT / "robot_tests"),
+        "--variable",
+        f"SUITE_JSON:{suite}",
+        "--variable",
+        f"EMULATOR:{emulator or ''}",
+        "--consolecolors",
+        "off",
+        str(ROOT / "robot_tests" / "firmware.robot"),
+    ]
     print(f"[test-firmware] Robot suite on {emulator or 'the default emulator'} -> {out}/report.html", flush=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(cmd, env=env, check=False).returncode
 
 
-def collect_metrics(b: ModelBuild, emulator: str | None, results: dict[str, dict[str, Any]],
-                    robot_rc: int) -> dict[str, Any]:
+def collect_metrics(
+    b: ModelBuild, emulator: str | None, results: dict[str, dict[str, Any]], robot_rc: int
+) -> dict[str, Any]:
     from pipeline.emulators import default_emulator
 
     run_path = b.dir / "firmware_run.json"
@@ -281,12 +368,21 @@ def run_all(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
         "build": stage_build(b),
     }
     results["simulate"] = stage_simulate(b, emulator)
-    rc = run_robot_suite(b, emulator, {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
-                                     "arena_bytes": results["codegen"]["arena_bytes"]})
+    rc = run_robot_suite(
+        b,
+        emulator,
+        {
+            **results["build"]["sizes"],
+            "model_bytes": results["codegen"]["model_bytes"],
+            "arena_bytes": results["codegen"]["arena_bytes"],
+        },
+    )
     metrics = collect_metrics(b, emulator, results, rc)
     write_metrics(b.dir / "metrics.json", metrics)
     print()
     print(table(metrics))
-    print(f"\n{b.name}: {'PASSED' if metrics['passed'] else 'FAILED'} -> {b.dir / 'metrics.json'}, "
-          f"Robot report {b.dir / 'robot' / 'report.html'}")
+    print(
+        f"\n{b.name}: {'PASSED' if metrics['passed'] else 'FAILED'} -> {b.dir / 'metrics.json'}, "
+        f"Robot report {b.dir / 'robot' / 'report.html'}"
+    )
     return metrics

@@ -23,7 +23,9 @@ def _tflm():  # type: ignore[no-untyped-def]
 def tflm_outputs(model: Path, inputs: np.ndarray) -> np.ndarray:
     """Run every input (shape [n, *input_shape]) through TFLM; return [n, *output_shape]."""
     runtime = _tflm()
-    interpreter = runtime.Interpreter.from_bytes(model.read_bytes(), arena_size=max(len(model.read_bytes()) * 10, 1 << 20))
+    interpreter = runtime.Interpreter.from_bytes(
+        model.read_bytes(), arena_size=max(len(model.read_bytes()) * 10, 1 << 20)
+    )
     outputs = []
     for x in inputs:
         interpreter.set_input(x[np.newaxis] if x.ndim < len(interpreter.get_input_details(0)["shape"]) else x, 0)
@@ -37,8 +39,9 @@ def litert_outputs(model: Path, inputs: np.ndarray) -> np.ndarray:
     """Run every input through LiteRT with its reference kernels (not the optimized default)."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    interpreter = Interpreter(model_content=model.read_bytes(),
-                              experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interpreter = Interpreter(
+        model_content=model.read_bytes(), experimental_op_resolver_type=OpResolverType.BUILTIN_REF
+    )
     interpreter.allocate_tensors()
     inp = interpreter.get_input_details()[0]
     out = interpreter.get_output_details()[0]
