@@ -15,24 +15,32 @@ ${EMULATOR}         ${EMPTY}
 
 *** Test Cases ***
 Firmware Should Report Every Vector
+    [Documentation]    One VEC line per embedded input, and a SUMMARY line that agrees.
     Every Vector Should Be Reported
 
 Outputs Should Equal The TFLM Reference Bit For Bit
+    [Documentation]    The int8 output of every vector equals TFLM's host interpreter exactly.
     Outputs Should Equal The Reference
 
 Printed Class Should Be The Argmax Of The Output
+    [Documentation]    The class the firmware prints is the first maximum of its own output.
     Predicted Classes Should Be The Argmax
 
 On-Target Accuracy Should Meet The Budget
+    [Documentation]    Accuracy of the firmware's classes on the held-out labels; skipped as not
+    ...    applicable when the inputs have no labels.
     Target Accuracy Should Meet The Budget
 
 Instruction Counter Should Be Exact On Known Loops
+    [Documentation]    Calibration loops of known length are counted within 10 instructions.
     Instruction Counter Should Be Calibrated    tolerance=10
 
 Instructions Per Inference Should Be Within Budget
+    [Documentation]    The median instruction count of the inference function alone.
     Instructions Per Inference Should Be Within Budget
 
 Sizes Should Be Within Budget
+    [Documentation]    Each size figure against the budget key of the same stem (max_<figure>).
     [Template]    Size Should Be Within Budget
     model_bytes
     model_flash_bytes
@@ -41,4 +49,5 @@ Sizes Should Be Within Budget
     arena_bytes
 
 Stack Use Should Be Within Budget
+    [Documentation]    Measured (stack painting) <= static (call graph) <= max_stack_bytes.
     Stack Use Should Be Within Budget
