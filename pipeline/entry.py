@@ -13,6 +13,7 @@ from pipeline.config import BUILD_DIR, ROOT
 from pipeline.errors import PipelineError
 from pipeline.pipeline import (
     ModelBuild,
+    require_emulator,
     model_build,
     run_all,
     run_robot_suite,
@@ -31,6 +32,8 @@ STAGES = ("train", "quantize", "codegen", "build", "simulate", "test-firmware")
 
 def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
     """Run (or reuse) the stages up to ``last``; return that stage's result."""
+    if last in ("simulate", "test-firmware"):
+        require_emulator(emulator)
     results: dict[str, Any] = {"train": stage_train(b), "quantize": stage_quantize(b)}
     if last in ("train", "quantize"):
         return results[last]

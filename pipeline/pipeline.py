@@ -356,10 +356,19 @@ def collect_metrics(
     return metrics
 
 
+def require_emulator(emulator: str | None) -> None:
+    """Fail at once, with an install hint, when the chosen emulator is not installed."""
+    from pipeline.emulators import select_backend
+
+    select_backend(emulator).check_available()
+
+
 def run_all(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
     """Every stage, then the Robot suite; writes metrics.json and prints the budget table."""
     from pipeline.tools import QEMU, TOOLCHAIN, check_tools
 
+    if emulator == "renode":
+        require_emulator(emulator)
     check_tools(TOOLCHAIN + ((QEMU,) if (emulator or "qemu") == "qemu" and not shutil.which("renode") else ()))
     results = {
         "train": stage_train(b),
