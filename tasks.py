@@ -52,7 +52,7 @@ def _build(model: str, tflite: str | None, inputs: str | None, config: str | Non
 
 @task(help=_help(*BYO, "emulator"))
 @_reported
-def all(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):  # noqa: A001
+def all(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):
     """Run every stage for a model and the Robot suite; print the budget table."""
     if not entry.run_all(_build(model, tflite, inputs, config), emulator)["passed"]:
         raise Exit("one or more checks failed (see the table above)", code=1)
@@ -113,3 +113,10 @@ def test(c):
 def clean(c):
     """Remove build/."""
     entry.clean()
+
+
+@task(name="renode-native", help=_help("model"))
+@_reported
+def renode_native(c, model="digits"):
+    """Print the renode-test command that runs the Renode-native suite with this model's ELF and budgets."""
+    print(entry.renode_native_command(_build(model, None, None, None)))

@@ -24,7 +24,7 @@ from pipeline.pipeline import (
     stage_train,
 )
 
-__all__ = ["ModelBuild", "PipelineError", "clean", "model_build", "run_all", "run_test_suite",
+__all__ = ["ModelBuild", "PipelineError", "clean", "model_build", "renode_native_command", "run_all", "run_test_suite",
            "run_until", "stage_train"]
 
 STAGES = ("train", "quantize", "codegen", "build", "simulate", "test-firmware")
@@ -84,3 +84,12 @@ def run_test_suite() -> bool:
 def clean() -> None:
     shutil.rmtree(BUILD_DIR, ignore_errors=True)
     print(f"removed {BUILD_DIR}")
+
+
+def renode_native_command(b: ModelBuild) -> str:
+    """The renode-test command line for the Renode-native suite, with the model's ELF and budgets."""
+    import shlex
+
+    from pipeline.renode_native import renode_test_command
+
+    return shlex.join(renode_test_command(b.elf, b.cfg.budgets, b.dir / "renode-test"))
