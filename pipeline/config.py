@@ -37,6 +37,10 @@ class DatasetConfig:
     test_fraction: float
     validation_fraction: float
     seed: int
+    # Only for source = "synthetic": how many samples, their shape and the number of (random) labels.
+    samples: int = 0
+    input_shape: tuple[int, ...] = ()
+    classes: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,13 +76,16 @@ class ModelConfig:
 
 
 _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
-    "model": {"name": (str,), "architecture": (str,), "description": (str,), "notes": (str,)},
+    "model": {"name": (str,), "architecture": (str,), "description": (str,), "notes": (str,),
+              "input_shape": (list,)},
     "dataset": {
         "source": (str,),
         "test_fraction": (float,),
         "validation_fraction": (float,),
         "seed": (int,),
         "samples": (int,),
+        "input_shape": (list,),
+        "classes": (int,),
     },
     "training": {"epochs": (int,), "batch_size": (int,), "learning_rate": (float,), "seed": (int,)},
     "quantization": {"representative_samples": (int,)},
@@ -124,6 +131,11 @@ def load_config(path: Path) -> ModelConfig:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     _check_types(path, data)
     name = _require(path, data, "model", "name")
+    shape = data["model"].get("input_shape")
+    if shape is not None and not (shape and all(isinstance(d, int) and not isinstance(d, bool) and d > 0
+                                                 for d in shape)):
+        raise ConfigError(f"{path}: [model] input_shape = {shape!r} must be a list of positive integers, "
+                          "e.g. [1, 8, 8, 1]")
     trained = "architecture" in data.get("model", {})
     dataset = training = None
     architecture = None
@@ -134,6 +146,9 @@ def load_config(path: Path) -> ModelConfig:
             test_fraction=float(_require(path, data, "dataset", "test_fraction")),
             validation_fraction=float(_require(path, data, "dataset", "validation_fraction")),
             seed=int(_require(path, data, "dataset", "seed")),
+            samples=int(data["dataset"].get("samples", 0)),
+            input_shape=tuple(int(v) for v in data["dataset"].get("input_shape", ())),
+            classes=int(data["dataset"].get("classes", 0)),
         )
         if not data.get("training"):
             raise ConfigError(f"{path}: missing section [training]")
