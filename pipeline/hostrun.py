@@ -15,27 +15,56 @@ KERNELS = ROOT / "firmware" / "kernels"
 HOST_MAIN = ROOT / "firmware" / "host" / "host_main.c"
 
 
-def compile_host(generated: Path, out: Path, extra_flags: tuple[str, ...] = ()) -> Path:
-    """Build the host executable of a generated model (model.c + kernels + host harness)."""
+CFLAGS = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fwrapv-pointer")
+
+
+def _cc() -> str:
     cc = shutil.which("gcc") or shutil.which("cc")
     if cc is None:
         raise ToolMissingError("no host C compiler (gcc): install it with: sudo apt-get install gcc")
-    sources = [generated / "model.c", *sorted(KERNELS.glob("*.c")), HOST_MAIN]
-    cmd = [cc, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fwrapv-pointer",
-           f"-I{generated}", f"-I{KERNELS / 'include'}", *extra_flags, *map(str, sources), "-o", str(out), "-lm"]
+    return cc
+
+
+def compile_kernel_objects(out_dir: Path) -> list[Path]:
+    """Compile every kernel once (for builds of many models); return the object files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    objects = []
+    for source in sorted(KERNELS.glob("*.c")):
+        obj = out_dir / (source.stem + ".o")
+        cmd = [_cc(), *CFLAGS, f"-I{KERNELS / 'include'}", "-c", str(source), "-o", str(obj)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise StageError(f"host build of {source} failed:\n{proc.stderr.strip()}")
+        objects.append(obj)
+    return objects
+
+
+def compile_host(generated: Path, out: Path, extra_flags: tuple[str, ...] = (),
+                 kernel_objects: list[Path] | None = None) -> Path:
+    """Build the host executable of a generated model (model.c + kernels + host harness)."""
+    kernels = kernel_objects if kernel_objects is not None else sorted(KERNELS.glob("*.c"))
+    sources = [generated / "model.c", *kernels, HOST_MAIN]
+    cmd = [_cc(), *CFLAGS, f"-I{generated}", f"-I{KERNELS / 'include'}", *extra_flags,
+           *map(str, sources), "-o", str(out), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise StageError(f"host build of {generated} failed:\n{proc.stderr.strip()}")
     return out
 
 
-def run_host(executable: Path, inputs: np.ndarray, output_size: int, workdir: Path) -> np.ndarray:
-    """Run every input through the host build; return [n, output_size] int8."""
+def run_host(executable: Path, inputs: np.ndarray, output_size: int, workdir: Path,
+             output_dtype: type[np.generic] = np.int8) -> np.ndarray:
+    """Run every input through the host build; return [n, output_size] of output_dtype.
+
+    Inputs are written as int8 records, or float32 records when ``inputs`` is
+    float32 (a model whose first op is QUANTIZE from float32).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     in_path, out_path = workdir / "host_inputs.bin", workdir / "host_outputs.bin"
-    in_path.write_bytes(np.ascontiguousarray(inputs, dtype=np.int8).tobytes())
+    in_dtype = np.float32 if inputs.dtype == np.float32 else np.int8
+    in_path.write_bytes(np.ascontiguousarray(inputs, dtype=in_dtype).tobytes())
     proc = subprocess.run([str(executable), str(in_path), str(out_path)], capture_output=True, text=True,
                           check=False, timeout=600)
     if proc.returncode != 0:
         raise StageError(f"host model {executable} failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return np.frombuffer(out_path.read_bytes(), dtype=np.int8).reshape(len(inputs), output_size)
+    return np.frombuffer(out_path.read_bytes(), dtype=output_dtype).reshape(len(inputs), output_size)

@@ -2,7 +2,8 @@
  * Host harness: runs the generated model on the build machine, for bit-exact
  * tests against the reference interpreter without an emulator.
  * Usage: host_model <inputs.bin> <outputs.bin>; records of TC_MODEL_INPUT_SIZE
- * int8 values in, TC_MODEL_OUTPUT_SIZE int8 values out.
+ * TC_MODEL_INPUT_TYPE values in (int8, or float32 for a model that starts with
+ * QUANTIZE), TC_MODEL_OUTPUT_SIZE TC_MODEL_OUTPUT_TYPE values out.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,11 +22,13 @@ int main(int argc, char **argv)
         perror("host_model");
         return 2;
     }
-    int8_t record[TC_MODEL_INPUT_SIZE];
+    static TC_MODEL_INPUT_TYPE record[TC_MODEL_INPUT_SIZE];
+    static TC_MODEL_OUTPUT_TYPE result[TC_MODEL_OUTPUT_SIZE];
     while (fread(record, 1, sizeof record, in) == sizeof record) {
         memcpy(tc_model_input(), record, sizeof record);
         tc_model_invoke();
-        fwrite(tc_model_output(), 1, TC_MODEL_OUTPUT_SIZE, out);
+        memcpy(result, tc_model_output(), sizeof result);
+        fwrite(result, 1, sizeof result, out);
     }
     fclose(in);
     return fclose(out) == 0 ? 0 : 1;

@@ -13,9 +13,10 @@ import numpy as np
 
 import pipeline
 from pipeline.codegen.arena import ArenaPlan, plan_arena
-from pipeline.codegen.lowering import LOWERINGS, ConstArray, Layer, LoweringContext, TensorRef
+from pipeline.codegen.lowering import LOWERINGS, ConstArray, Layer, LoweringContext, TensorList, TensorRef
 from pipeline.codegen.validate import validate_model
-from pipeline.tflite.reader import Model
+from pipeline.errors import UnsupportedModelError
+from pipeline.tflite.reader import Model, Tensor
 
 TEMPLATES = Path(__file__).with_name("templates")
 VALUES_PER_LINE = 16
@@ -55,9 +56,23 @@ def _format_values(values: np.ndarray) -> list[str]:
     return [", ".join(flat[i : i + VALUES_PER_LINE]) + "," for i in range(0, len(flat), VALUES_PER_LINE)]
 
 
-def _c_arg(arg: str | TensorRef, plan: ArenaPlan) -> str:
+# C types of the tensors the generated API exposes; the arena is int8_t storage.
+C_TYPES = {"int8": "int8_t", "float32": "float"}
+ITEM_BYTES = {"int8": 1, "float32": 4, "int32": 4, "int16": 2}
+
+
+def _tensor_pointer(model: Model, index: int, plan: ArenaPlan) -> str:
+    pointer = f"&tc_arena[{plan.offsets[index]}]"
+    ctype = C_TYPES.get(model.tensor(index).dtype, "int8_t")
+    return pointer if ctype == "int8_t" else f"({ctype} *)(void *){pointer}"
+
+
+def _c_arg(arg: str | TensorRef | TensorList, plan: ArenaPlan, model: Model) -> str:
     if isinstance(arg, TensorRef):
-        return f"&tc_arena[{plan.offsets[arg.index]}]"
+        return _tensor_pointer(model, arg.index, plan)
+    if isinstance(arg, TensorList):
+        items = ", ".join(_c_arg(item, plan, model) for item in arg.items)
+        return f"(const int8_t *const[]){{{items}}}"
     return arg
 
 
@@ -68,13 +83,17 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # noqa: S701 (C sources, not HTML)
+        autoescape=False,
     )
 
 
 def lower_model(model: Model) -> list[Layer]:
     validate_model(model)
     return [LOWERINGS[op.opcode](LoweringContext(model, op)) for op in model.operators]
+
+
+def _nbytes(tensor: Tensor) -> int:
+    return tensor.size * ITEM_BYTES.get(tensor.dtype, 1)
 
 
 def plan_model_arena(model: Model, layers: list[Layer]) -> ArenaPlan:
@@ -85,10 +104,10 @@ def plan_model_arena(model: Model, layers: list[Layer]) -> ArenaPlan:
         for t in op.inputs:
             if t >= 0 and not model.tensor(t).is_constant:
                 consumers.setdefault(t, []).append(op.index)
-                sizes[t] = model.tensor(t).size
+                sizes[t] = _nbytes(model.tensor(t))
         for t in op.outputs:
             producers[t] = op.index
-            sizes[t] = model.tensor(t).size
+            sizes[t] = _nbytes(model.tensor(t))
     return plan_arena(sizes, producers, consumers, model.inputs, model.outputs, len(model.operators),
                       [layer.alias for layer in layers if layer.alias],
                       {layer.index: layer.scratch_bytes for layer in layers})
@@ -99,9 +118,14 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
 
     The files are written to a temporary sibling directory first and moved into
     place only when all of them are complete, so a failure never leaves a
-    partial set that looks valid.
+    partial set that looks valid. A model the generator refuses removes any
+    earlier generated files from ``out_dir``, so none can pass for its code.
     """
-    layers = lower_model(model)
+    try:
+        layers = lower_model(model)
+    except UnsupportedModelError:
+        _remove_generated(out_dir)
+        raise
     plan = plan_model_arena(model, layers)
     inp, out = model.tensor(model.inputs[0]), model.tensor(model.outputs[0])
     consts: list[ConstArray] = [c for layer in layers for c in layer.consts]
@@ -115,19 +139,24 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
         "output_size": out.size,
         "input": inp,
         "output": out,
+        "input_ctype": C_TYPES[inp.dtype],
+        "output_ctype": C_TYPES[out.dtype],
     }
     env = _environment()
     kernels = [layer for layer in layers if layer.kernel]
     rendered = {
-        "model.h": env.get_template("model.h.j2").render(**common, arena_bytes=plan.size),
+        "model.h": env.get_template("model.h.j2").render(
+            **common, arena_bytes=plan.size,
+            input_note="" if inp.dtype == "int8" else " (with memcpy: the arena is int8_t storage)",
+            output_note="" if out.dtype == "int8" else " (read with memcpy)"),
         "model.c": env.get_template("model.c.j2").render(
             **common,
             consts=[(c, _format_values(c.values)) for c in consts],
-            layers=[(layer, [_c_arg(a, plan) for a in layer.args]) for layer in kernels],
+            layers=[(layer, [_c_arg(a, plan, model) for a in layer.args]) for layer in kernels],
             all_layers=layers,
             arena_bytes=plan.size,
-            input_offset=plan.offsets[inp.index],
-            output_offset=plan.offsets[out.index],
+            input_pointer=_tensor_pointer(model, inp.index, plan),
+            output_pointer=_tensor_pointer(model, out.index, plan),
         ),
         "test_vectors.h": env.get_template("test_vectors.h.j2").render(**common, count=len(test_inputs)),
         "test_vectors.c": env.get_template("test_vectors.c.j2").render(
@@ -150,11 +179,24 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
     return result
 
 
+GENERATED_FILES = ("model.h", "model.c", "test_vectors.h", "test_vectors.c", "codegen.json")
+
+
+def _remove_generated(out_dir: Path) -> None:
+    """Delete the files a previous generation wrote (only those: out_dir may hold other things)."""
+    for filename in GENERATED_FILES:
+        (out_dir / filename).unlink(missing_ok=True)
+
+
 def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for filename, text in files.items():
-        (tmp / filename).write_text(text)
+    try:
+        for filename, text in files.items():
+            (tmp / filename).write_text(text)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)

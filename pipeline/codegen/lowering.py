@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.errors import UnsupportedModelError
 from pipeline.tflite.reader import Model, Operator, Tensor
 
 
@@ -24,6 +25,13 @@ class TensorRef:
     """An activation tensor, to be placed in the arena."""
 
     index: int
+
+
+@dataclass(frozen=True)
+class TensorList:
+    """An array of int8 pointers (activation tensors or constant arrays), passed as a C compound literal."""
+
+    items: tuple[str | TensorRef, ...]
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class Layer:
     kernel: str  # the C function, e.g. "tc_conv2d_s8"
     params_type: str  # the parameter struct type, "" if the kernel takes none
     params: dict[str, Any]  # struct field -> C initializer (str or int)
-    args: list[str | TensorRef]  # call arguments after the params pointer
+    args: list[str | TensorRef | TensorList]  # call arguments after the params pointer
     consts: list[ConstArray] = field(default_factory=list)
     macs: int = 0
     scratch_bytes: int = 0
@@ -63,9 +71,13 @@ class LoweringContext:
         self.prefix = f"tc_l{op.index}"
 
     def input(self, i: int) -> Tensor:
+        if not self.has_input(i):
+            raise self.refuse(f"has {len(self.op.inputs)} inputs {list(self.op.inputs)}; input {i} is required")
         return self.model.tensor(self.op.inputs[i])
 
     def output(self, i: int = 0) -> Tensor:
+        if not (i < len(self.op.outputs) and self.op.outputs[i] >= 0):
+            raise self.refuse(f"has {len(self.op.outputs)} outputs {list(self.op.outputs)}; output {i} is required")
         return self.model.tensor(self.op.outputs[i])
 
     def has_input(self, i: int) -> bool:
@@ -77,6 +89,18 @@ class LoweringContext:
 
     def ref(self, tensor: Tensor) -> TensorRef:
         return TensorRef(tensor.index)
+
+    def operand(self, i: int, consts: list[ConstArray]) -> str | TensorRef:
+        """Input i as a call argument: an arena pointer, or a new int8 constant array appended to consts."""
+        tensor = self.input(i)
+        if not tensor.is_constant:
+            return self.ref(tensor)
+        consts.append(self.const(f"input{i}", tensor.array(), "int8_t"))
+        return consts[-1].name
+
+    def refuse(self, why: str) -> UnsupportedModelError:
+        """The error for an op whose options or quantization the generator cannot reproduce exactly."""
+        return UnsupportedModelError(f"{self.model.path}: op {self.op.index} ({self.op.opcode}): {why}")
 
 
 LoweringFn = Callable[[LoweringContext], Layer]

@@ -82,7 +82,7 @@ def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total
     """CalculateInputRadius: the largest |input| whose rescaled value cannot overflow."""
     max_input_rescaled = (1.0 * ((1 << input_integer_bits) - 1) * float(1 << (total_signed_bits - input_integer_bits))
                           / float(1 << input_left_shift))
-    return int(math.floor(max_input_rescaled))
+    return math.floor(max_input_rescaled)
 
 
 def preprocess_softmax_scaling(beta: float, input_scale: float, input_integer_bits: int) -> tuple[int, int]:

@@ -19,9 +19,10 @@ _FMT_SIZE = {"b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "q": 8, "Q": 8, "f"
 class Buffer:
     """The whole file, with checked little-endian reads."""
 
-    def __init__(self, data: bytes, path: Path) -> None:
+    def __init__(self, data: bytes, path: Path, trace: list[tuple[int, int]] | None = None) -> None:
         self.data = data
         self.path = path
+        self.trace = trace  # when a list: (offset, size) of every field read, for the fuzzer
 
     def fail(self, what: str) -> ModelFormatError:
         return ModelFormatError(f"{self.path}: corrupt TFLite flatbuffer: {what}")
@@ -30,6 +31,8 @@ class Buffer:
         size = _FMT_SIZE[fmt]
         if pos < 0 or pos + size > len(self.data):
             raise self.fail(f"read of {size} bytes at offset {pos} is outside the {len(self.data)}-byte file")
+        if self.trace is not None:
+            self.trace.append((pos, size))
         value: int | float = struct.unpack_from("<" + fmt, self.data, pos)[0]
         return value
 
@@ -94,6 +97,8 @@ class Table:
     def scalars(self, field_id: int, fmt: str) -> tuple[int | float, ...]:
         size = _FMT_SIZE[fmt]
         start, length = self._vector(field_id, size)
+        if self.buf.trace is not None and size >= 2:
+            self.buf.trace.extend((start + size * i, size) for i in range(min(length, 64)))
         return struct.unpack_from(f"<{length}{fmt}", self.buf.data, start) if length else ()
 
     def ints(self, field_id: int, fmt: str = "i") -> tuple[int, ...]:

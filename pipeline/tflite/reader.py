@@ -14,12 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import ModelFormatError
+from pipeline.errors import ModelFormatError, UnsupportedModelError
 from pipeline.tflite import schema as s
 from pipeline.tflite.flatbuf import Buffer, Table
 
 # TFLite's file identifier, at bytes 4..8 of every model.
 FILE_IDENTIFIER = b"TFL3"
+
+# Options that divide or step: 0 or a negative value is never valid.
+_POSITIVE_OPTIONS = ("stride_w", "stride_h", "dilation_w_factor", "dilation_h_factor", "filter_width",
+                     "filter_height")
 
 _NUMPY_TYPES = {"float32": np.float32, "int8": np.int8, "int16": np.int16, "int32": np.int32,
                 "int64": np.int64, "uint8": np.uint8, "float16": np.float16, "bool": np.bool_}
@@ -45,6 +49,7 @@ class Tensor:
     data: bytes | None  # constant contents, None for activations
     quantization: Quantization | None
     shape_signature: tuple[int, ...] = ()
+    model_path: Path | None = None  # the model file, for error messages
 
     @property
     def size(self) -> int:
@@ -66,15 +71,19 @@ class Tensor:
 
     def array(self) -> np.ndarray:
         """The constant contents, shaped; raises ModelFormatError if they do not fit the shape."""
+        where = f"{self.model_path}: " if self.model_path else ""
         if self.data is None:
-            raise ValueError(f"tensor {self.index} ({self.name}) is not a constant")
+            raise UnsupportedModelError(
+                f"{where}tensor {self.index} ({self.name}) is used as a constant (weights, bias or shape) "
+                "but has no data"
+            )
         np_type = _NUMPY_TYPES.get(self.dtype)
         if np_type is None:
-            raise ModelFormatError(f"constant tensor {self.index} ({self.name}) has type {self.dtype}")
+            raise ModelFormatError(f"{where}constant tensor {self.index} ({self.name}) has type {self.dtype}")
         expected = self.size * np.dtype(np_type).itemsize
         if len(self.data) != expected:
             raise ModelFormatError(
-                f"constant tensor {self.index} ({self.name}) holds {len(self.data)} bytes, "
+                f"{where}constant tensor {self.index} ({self.name}) holds {len(self.data)} bytes, "
                 f"its shape {list(self.shape)} of {self.dtype} needs {expected}"
             )
         return np.frombuffer(self.data, dtype=np_type).reshape(self.shape)
@@ -113,8 +122,9 @@ def read_model(path: Path) -> Model:
     return parse_model(data, path)
 
 
-def parse_model(data: bytes, path: Path) -> Model:
-    buf = Buffer(data, path)
+def parse_model(data: bytes, path: Path, trace: list[tuple[int, int]] | None = None) -> Model:
+    """Parse a model held in memory; ``trace``, when given, receives (offset, size) of every field read."""
+    buf = Buffer(data, path, trace)
     if len(data) == 0:
         raise ModelFormatError(f"{path}: the file is empty, not a TFLite model")
     if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
@@ -159,15 +169,39 @@ def _tensor(buf: Buffer, index: int, table: Table, buffers: list[Table]) -> Tens
     if buffer_index >= max(len(buffers), 1):
         raise buf.fail(f"tensor {index} refers to buffer {buffer_index}, the model has {len(buffers)}")
     data = _buffer_data(buf, buffers[buffer_index]) if buffers and buffer_index else None
+    name = table.string(s.TENSOR_NAME)
+    if any(d < 0 for d in shape):
+        raise buf.fail(f"tensor {index} ({name}) has a negative dimension in its shape {list(shape)}")
+    quant = _quantization(buf, index, name, table, len(shape))
+    tensor = Tensor(index, name, shape, dtype, data or None, quant, table.ints(s.TENSOR_SHAPE_SIGNATURE), buf.path)
+    np_type = _NUMPY_TYPES.get(dtype)
+    if tensor.data is not None and np_type is not None and len(tensor.data) != tensor.size * np.dtype(np_type).itemsize:
+        raise buf.fail(
+            f"constant tensor {index} ({name}) holds {len(tensor.data)} bytes, "
+            f"its shape {list(shape)} of {dtype} needs {tensor.size * np.dtype(np_type).itemsize}"
+        )
+    return tensor
+
+
+def _quantization(buf: Buffer, index: int, name: str, table: Table, rank: int) -> Quantization | None:
     quant_table = table.table(s.TENSOR_QUANTIZATION)
-    quant = None
-    if quant_table is not None:
-        scale = quant_table.floats(s.QUANT_SCALE)
-        zero_point = quant_table.ints(s.QUANT_ZERO_POINT, "q")
-        if scale or zero_point:
-            quant = Quantization(scale, zero_point, int(quant_table.scalar(s.QUANT_DIMENSION, "i", 0)))
-    return Tensor(index, table.string(s.TENSOR_NAME), shape, dtype, data or None, quant,
-                  table.ints(s.TENSOR_SHAPE_SIGNATURE))
+    if quant_table is None:
+        return None
+    scale = quant_table.floats(s.QUANT_SCALE)
+    zero_point = quant_table.ints(s.QUANT_ZERO_POINT, "q")
+    if not (scale or zero_point):
+        return None
+    if not scale:
+        raise buf.fail(f"tensor {index} ({name}) has {len(zero_point)} zero points but no quantization scale")
+    dimension = int(quant_table.scalar(s.QUANT_DIMENSION, "i", 0))
+    bad = [v for v in scale if not (math.isfinite(v) and v > 0.0)]
+    if bad:
+        raise buf.fail(f"tensor {index} ({name}) has quantization scale {bad[0]}; scales must be finite and > 0")
+    if len(scale) > 1 and not (0 <= dimension < max(rank, 1)):
+        raise buf.fail(f"tensor {index} ({name}) is quantized along dimension {dimension}, its rank is {rank}")
+    if len(zero_point) not in (0, 1, len(scale)):
+        raise buf.fail(f"tensor {index} ({name}) has {len(scale)} scales but {len(zero_point)} zero points")
+    return Quantization(scale, zero_point, dimension)
 
 
 def _buffer_data(buf: Buffer, table: Table) -> bytes:
@@ -210,11 +244,16 @@ def _options(buf: Buffer, index: int, name: str, table: Table) -> dict[str, Any]
     if opts is not None:
         for field_name, field_id, fmt, default in fields:
             options[field_name] = opts.scalar(field_id, fmt, default)
+            if fmt in "fd" and not math.isfinite(options[field_name]):
+                raise buf.fail(f"operator {index} ({name}) has {field_name} = {options[field_name]}")
     if "padding" in options:
         options["padding"] = s.PADDING.get(int(options["padding"]), f"PADDING_{options['padding']}")
     if "fused_activation_function" in options:
         code = int(options["fused_activation_function"])
         options["fused_activation_function"] = s.ACTIVATIONS.get(code, f"ACTIVATION_{code}")
+    for key in _POSITIVE_OPTIONS:
+        if key in options and int(options[key]) < 1:
+            raise buf.fail(f"operator {index} ({name}) has {key} = {options[key]}; it must be >= 1")
     for key in ("keep_num_dims", "keep_dims"):
         if key in options:
             options[key] = bool(options[key])

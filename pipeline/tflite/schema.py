@@ -241,7 +241,8 @@ OPERATOR_OPTIONS_TYPE, OPERATOR_OPTIONS = 3, 4
 BUFFER_DATA, BUFFER_OFFSET, BUFFER_SIZE = 0, 1, 2
 
 # Builtin options per op: (union type id, ((name, field id, struct format, default), ...)).
-# Enum-valued fields (padding, activation) are turned into names by the reader.
+# Enum-valued fields (padding, activation) are turned into names by the reader. Union type ids
+# and field ids checked against tflite_micro's schema_py_generated.py (BuiltinOptions, *Options).
 _CONV = (("padding", 0, "b", 0), ("stride_w", 1, "i", 0), ("stride_h", 2, "i", 0),
          ("fused_activation_function", 3, "b", 0), ("dilation_w_factor", 4, "i", 1),
          ("dilation_h_factor", 5, "i", 1))
@@ -262,10 +263,15 @@ OPTIONS: dict[str, tuple[int, tuple[tuple[str, int, str, int | float], ...]]] = 
                             ("keep_num_dims", 2, "?", 0))),
     "SOFTMAX": (9, (("beta", 0, "f", 0.0),)),
     "CONCATENATION": (10, (("axis", 0, "i", 0), ("fused_activation_function", 1, "b", 0))),
-    "ADD": (11, _ACTIVATION_ONLY),
+    "ADD": (11, (("fused_activation_function", 0, "b", 0), ("pot_scale_int16", 1, "?", 1))),
     "RESHAPE": (17, ()),  # new_shape is read from the shape tensor or the output shape
     "MUL": (21, _ACTIVATION_ONLY),
+    "PAD": (22, ()),
     "MEAN": (27, (("keep_dims", 0, "?", 0),)),
     "SQUEEZE": (30, ()),
+    "DEQUANTIZE": (38, ()),
+    "PADV2": (43, ()),
     "LEAKY_RELU": (75, (("alpha", 0, "f", 0.0),)),
+    "QUANTIZE": (89, ()),
+    "HARD_SWISH": (91, ()),
 }

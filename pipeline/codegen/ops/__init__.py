@@ -1,3 +1,14 @@
 """Op lowerings. Importing this package registers every supported op."""
 
-from pipeline.codegen.ops import conv, fully_connected, pool, reshape  # noqa: F401
+from pipeline.codegen.ops import (  # noqa: F401
+    activations,
+    concatenation,
+    conv,
+    elementwise,
+    fully_connected,
+    pad,
+    pool,
+    quantize,
+    reduce,
+    reshape,
+)

@@ -9,9 +9,22 @@ from pipeline.tflite.reader import Tensor
 
 def act_range(ctx: LoweringContext, output: Tensor) -> str:
     """The tc_range_t initializer of the op's fused activation."""
-    lo, hi = activation_range(str(ctx.op.options.get("fused_activation_function", "NONE")),
-                              output.scale, output.zero_point)
+    activation = str(ctx.op.options.get("fused_activation_function", "NONE"))
+    try:
+        lo, hi = activation_range(activation, output.scale, output.zero_point)
+    except ValueError as err:
+        raise ctx.refuse(f"fused activation {activation} is not supported for int8 "
+                         "(supported: NONE, RELU, RELU6, RELU_N1_TO_1)") from err
     return f"{{{lo}, {hi}}}"
+
+
+def c_array(values: list[int] | tuple[int, ...]) -> str:
+    """A C array initializer."""
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+def pad_left(shape: tuple[int, ...], rank: int) -> tuple[int, ...]:
+    return (1,) * (rank - len(shape)) + tuple(shape)
 
 
 def same_padding(in_size: int, filter_size: int, stride: int, dilation: int, out_size: int) -> int:
