@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import BUILD_DIR, ROOT, ModelConfig, load_config, model_config
-from pipeline.errors import PipelineError
+from pipeline.errors import ConfigError, PipelineError
 from pipeline.fileutil import write_atomically
 from pipeline.metrics import budget_verdicts, table, write_metrics
 from pipeline.stagecache import Stage, run_stage
@@ -97,6 +97,14 @@ def _config_section(b: ModelBuild, *sections: str) -> dict[str, Any]:
     return {s: b.cfg.raw.get(s) for s in sections}
 
 
+def check_input_shape(b: ModelBuild, model: Any) -> None:
+    """The config's optional ``[model] input_shape`` must be the model's input shape."""
+    wanted = b.cfg.raw.get("model", {}).get("input_shape")
+    actual = list(model.tensor(model.inputs[0]).shape)
+    if wanted is not None and list(wanted) != actual:
+        raise ConfigError(f"{b.cfg.path}: [model] input_shape = {wanted}, but {model.path} takes input shape {actual}")
+
+
 # --- stages -----------------------------------------------------------------------------------------
 
 
@@ -155,6 +163,7 @@ def _byo_reference(b: ModelBuild) -> dict[str, Any]:
     assert b.tflite_source is not None
     model = read_model(b.tflite_source)
     validate_model(model)  # refuse before anything is written
+    check_input_shape(b, model)
     inp = model.tensor(model.inputs[0])
     if b.inputs_source is not None:
         inputs = np.load(b.inputs_source)
@@ -180,7 +189,7 @@ def stage_codegen(b: ModelBuild) -> dict[str, Any]:
         (PIPELINE / "codegen", PIPELINE / "tflite"),
         (b.tflite, b.reference),
         (b.generated,),
-        {"name": b.name},
+        {"name": b.name, "input_shape": b.cfg.raw.get("model", {}).get("input_shape")},
     )
 
     def work() -> dict[str, Any]:
@@ -188,6 +197,7 @@ def stage_codegen(b: ModelBuild) -> dict[str, Any]:
         from pipeline.tflite.reader import read_model
 
         model = read_model(b.tflite)
+        check_input_shape(b, model)
         inputs = np.load(b.reference)["inputs"]
         r = generate(model, b.generated, b.name, inputs.reshape(len(inputs), -1))
         print(
@@ -213,6 +223,7 @@ def stage_build(b: ModelBuild) -> dict[str, Any]:
             ROOT / "firmware" / "CMakeLists.txt",
             PIPELINE / "build.py",
             PIPELINE / "elf_sizes.py",
+            PIPELINE / "stack_usage.py",
         ),
         (b.generated,),
         (b.elf,),
@@ -221,13 +232,16 @@ def stage_build(b: ModelBuild) -> dict[str, Any]:
 
     def work() -> dict[str, Any]:
         from pipeline.build import BuildRequest, build_firmware
+        from pipeline.stack_usage import static_stack
 
         r = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=stack))
+        st = static_stack(r.elf, b.firmware_dir)
         print(
-            f"build: {r.elf} flash {r.sizes.flash_bytes:,} B, RAM {r.sizes.ram_bytes:,} B ({r.seconds:.1f} s)",
+            f"build: {r.elf} flash {r.sizes.flash_bytes:,} B, RAM {r.sizes.ram_bytes:,} B, "
+            f"static stack {st.total_bytes:,} B ({r.seconds:.1f} s)",
             flush=True,
         )
-        return {"sizes": r.sizes.__dict__, "toolchain": r.toolchain_version}
+        return {"sizes": {**r.sizes.__dict__, "stack_bytes_static": st.total_bytes}, "toolchain": r.toolchain_version}
 
     return run_stage(stage, work)[0]
 
