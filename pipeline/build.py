@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 TOOLCHAIN_FILE = FIRMWARE_DIR / "cmake" / "arm-none-eabi.cmake"
 TARGET = "tinyml_fw"
+KERNEL_SETS = ("dsp", "portable")  # TC_KERNELS values of firmware/CMakeLists.txt
 
 REQUIRED_TOOLS = {
     "arm-none-eabi-gcc": "gcc-arm-none-eabi",
@@ -54,6 +55,7 @@ class BuildRequest:
     stack_bytes: int = 8192  # stack reserved by the linker script (TC_STACK_BYTES)
     fault_test: bool = False  # test only: 'udf #0' right after BOOT (TC_FAULT_TEST)
     extra_defines: dict[str, str] = field(default_factory=dict)  # C defines for every source
+    kernels: str = "dsp"  # TC_KERNELS: dsp (firmware/kernels/arm/ where present) or portable
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ def build_firmware(req: BuildRequest, on_line: Callable[[str], None] | None = No
     for name in ("model.c", "model.h", "test_vectors.c", "test_vectors.h"):
         if not (model_dir / name).is_file():
             raise StageError(f"{model_dir} has no {name}: run the codegen stage first")
+    if req.kernels not in KERNEL_SETS:
+        raise StageError(f"kernels={req.kernels!r}: want one of {', '.join(KERNEL_SETS)}")
     if req.stack_bytes < 1024 or req.stack_bytes % 8:
         raise StageError(f"stack_bytes={req.stack_bytes}: want a multiple of 8, at least 1024")
 
@@ -157,6 +161,7 @@ def build_firmware(req: BuildRequest, on_line: Callable[[str], None] | None = No
             f"-DTC_STACK_BYTES={req.stack_bytes}",
             f"-DTC_FAULT_TEST={'ON' if req.fault_test else 'OFF'}",
             f"-DTC_EXTRA_DEFINES={_defines_arg(req.extra_defines)}",
+            f"-DTC_KERNELS={req.kernels}",
         ],
         "configure",
         emit,

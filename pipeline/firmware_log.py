@@ -5,6 +5,8 @@ The console protocol (one line each, ASCII, ``\\n``-terminated):
     BOOT model=<name> vectors=<n> counter=<systick|dwt> clock_hz=<hz>
     CALIB instructions=<n> ticks=<t> wraps=<w>        (three known-length loops)
     VEC <i> class=<c> ticks=<t> wraps=<w> out=<v0>,<v1>,...
+    LAYER <i> ticks=<t> wraps=<w>                     (TC_PROFILE builds, first vector:
+                                                       cumulative span after layer i)
     STACK reserved=<bytes> used=<bytes>
     SUMMARY vectors=<n>
     DONE
@@ -47,6 +49,13 @@ class VectorOutput:
     output: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class LayerMark:
+    layer: int
+    ticks: int  # cumulative since the inference's start
+    wraps: int
+
+
 @dataclass
 class FirmwareReport:
     """Everything a run printed, parsed."""
@@ -57,6 +66,7 @@ class FirmwareReport:
     clock_hz: int = 0
     calibrations: list[Calibration] = field(default_factory=list)
     vectors: list[VectorOutput] = field(default_factory=list)
+    layer_marks: list[LayerMark] = field(default_factory=list)
     stack_reserved: int | None = None
     stack_used: int | None = None
     summary_vectors: int | None = None
@@ -109,6 +119,9 @@ def parse_console(text: str) -> FirmwareReport:
                     output=tuple(int(v) for v in kv["out"].split(",")),
                 )
             )
+        elif tag == "LAYER":
+            kv = _fields(line, ("ticks", "wraps"))
+            report.layer_marks.append(LayerMark(int(line.split()[1]), int(kv["ticks"]), int(kv["wraps"])))
         elif tag == "STACK":
             kv = _fields(line, ("reserved", "used"))
             report.stack_reserved = int(kv["reserved"])

@@ -22,6 +22,7 @@
 #include "cycle_counter.h"
 #include "fault.h"
 #include "model.h"
+#include "profile.h"
 #include "stack.h"
 #include "test_vectors.h"
 #include "uart.h"
@@ -114,8 +115,11 @@ int main(void)
 	}
 
 	for (uint32_t i = 0u; i < TC_TEST_VECTOR_COUNT; i++) {
-		memcpy(tc_model_input(), tc_test_inputs[i], TC_MODEL_INPUT_SIZE);
+		memcpy(tc_model_input(), tc_test_inputs[i], sizeof tc_test_inputs[i]);
 		stack_paint();
+#if defined(TC_PROFILE)
+		tc_profile_reset();
+#endif
 
 		cc_start();
 		tc_model_invoke();
@@ -141,6 +145,11 @@ int main(void)
 			uart_put_i32(out[j]);
 		}
 		uart_putc('\n');
+#if defined(TC_PROFILE)
+		if (i == 0u) {
+			tc_profile_print(); /* LAYER lines of the first vector */
+		}
+#endif
 	}
 
 	uart_puts("STACK reserved=");

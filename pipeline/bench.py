@@ -1,0 +1,108 @@
+"""Benchmark: MACs, instructions per inference and sizes of models in models/, as a table.
+
+Every model goes through the ordinary stages (reused when unchanged) up to the QEMU
+simulation, which counts instructions exactly (SysTick + icount). The results land in
+``build/bench.json`` and ``build/bench.md``.
+
+Per-layer instructions come from a second, profile build (TC_PROFILE, see pipeline/profile.py);
+a layer without a kernel call (an in-place RESHAPE) counts 0. The per-layer figures include
+the profile marks, so they sum to slightly more than ``instructions_per_inference``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipeline.config import BUILD_DIR
+from pipeline.entry import model_build, run_until
+from pipeline.fileutil import write_atomically
+from pipeline.profile import profile_model
+
+BENCH_EMULATOR = "qemu"  # the exact instruction counter
+
+
+@dataclass(frozen=True)
+class LayerBench:
+    op: str
+    macs: int
+    instructions: int  # from the profile build; 0 for a layer without a kernel call
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    model: str
+    macs: int
+    instructions_per_inference: int
+    mac_per_instruction: float
+    model_flash_bytes: int
+    arena_bytes: int
+    ram_bytes: int
+    layers: list[LayerBench]
+
+
+COLUMNS = ("model", "MACs", "instructions", "MACs/instr", "model_flash_bytes", "arena_bytes", "ram_bytes")
+
+
+def bench_model(name: str) -> BenchResult:
+    """Build (or reuse) one model up to the QEMU run and collect its figures."""
+    b = model_build(name)
+    sizes = run_until(b, "build")["sizes"]
+    instructions = int(run_until(b, "simulate", BENCH_EMULATOR)["instructions_per_inference"])
+    codegen = json.loads((b.generated / "codegen.json").read_text())
+    macs = int(codegen["macs"])
+    profiled = {p.index: p.instructions for p in profile_model(b)}
+    return BenchResult(
+        model=b.name,
+        macs=macs,
+        instructions_per_inference=instructions,
+        mac_per_instruction=round(macs / instructions, 4) if instructions else 0.0,
+        model_flash_bytes=int(sizes["model_flash_bytes"]),
+        arena_bytes=int(sizes["arena_bytes"]),
+        ram_bytes=int(sizes["ram_bytes"]),
+        layers=[
+            LayerBench(str(layer["op"]), int(layer["macs"]), profiled.get(int(layer["index"]), 0))
+            for layer in codegen["layers"]
+        ],
+    )
+
+
+def _rows(results: list[BenchResult]) -> list[tuple[str, ...]]:
+    return [
+        (r.model, f"{r.macs:,}", f"{r.instructions_per_inference:,}", f"{r.mac_per_instruction:.3f}",
+         f"{r.model_flash_bytes:,}", f"{r.arena_bytes:,}", f"{r.ram_bytes:,}")
+        for r in results
+    ]
+
+
+def format_table(results: list[BenchResult]) -> str:
+    rows = [COLUMNS, *_rows(results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_markdown(results: list[BenchResult]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(results)]
+    note = "\nInstructions per inference counted exactly in QEMU (SysTick + icount), DSP kernels.\n"
+    return "\n".join(lines) + "\n" + note
+
+
+def write_reports(results: list[BenchResult], out_dir: Path = BUILD_DIR) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / "bench.json", out_dir / "bench.md"
+    write_atomically(json_path, json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    write_atomically(md_path, format_markdown(results))
+    return json_path, md_path
+
+
+def run_bench(models: list[str]) -> list[BenchResult]:
+    """Benchmark ``models`` (names in models/), print the table, write build/bench.json and .md."""
+    results = [bench_model(m) for m in models]
+    print(format_table(results), flush=True)
+    json_path, md_path = write_reports(results)
+    print(f"bench: -> {json_path}, {md_path}", flush=True)
+    return results

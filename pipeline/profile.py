@@ -1,0 +1,115 @@
+"""Per-layer profile: instructions of every layer of one model, counted in QEMU.
+
+Builds the model's firmware with ``TC_PROFILE`` (the generated ``tc_model_invoke`` marks
+the counter after each layer, see firmware/board/profile.h) into ``build/<model>/profile/``,
+boots it, and turns the first vector's cumulative ``LAYER`` spans into per-layer
+instructions with the run's CountModel. Each layer also carries one mark (a call and a
+counter read, a few tens of instructions), so the per-layer sum exceeds the plain build's
+figure by about that much per layer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipeline.build import BuildRequest, build_firmware
+from pipeline.entry import ModelBuild, run_until
+from pipeline.errors import PipelineError
+from pipeline.firmware_log import CountModel, LayerMark
+from pipeline.firmware_run import DWT_TICKS_PER_INSTRUCTION, FirmwareRun, boot
+
+PROFILE_EMULATOR = "qemu"
+
+
+@dataclass(frozen=True)
+class LayerProfile:
+    index: int
+    op: str
+    shape: str  # the generator's summary: shapes, kernel, stride, padding
+    macs: int
+    instructions: int
+    mac_per_instruction: float
+    share: float  # of the inference's instructions
+
+
+def layer_instructions(model: CountModel, marks: list[LayerMark]) -> list[int]:
+    """Per-layer instructions from cumulative marks: differences of the counted prefixes."""
+    prefixes = [model.instructions(m.ticks, m.wraps) for m in marks]
+    return [b - a for a, b in zip([0, *prefixes[:-1]], prefixes, strict=True)]
+
+
+def _count_model(run: FirmwareRun) -> CountModel:
+    if run.counter_source == "dwt":
+        return CountModel.calibrate(DWT_TICKS_PER_INSTRUCTION, run.report.calibrations)
+    from pipeline.emulators import select_backend
+
+    tpi = float(getattr(select_backend(run.emulator), "ticks_per_instruction", 0.0))
+    return CountModel.calibrate(tpi, run.report.calibrations)
+
+
+def profile_model(b: ModelBuild, kernels: str = "dsp") -> list[LayerProfile]:
+    """Build the TC_PROFILE firmware of ``b``, boot it, return one LayerProfile per layer."""
+    run_until(b, "codegen")
+    stack = int(b.cfg.budgets.get("max_stack_bytes", 8192))
+    fw = build_firmware(
+        BuildRequest(b.generated, b.dir / "profile" / "firmware", stack_bytes=stack,
+                     extra_defines={"TC_PROFILE": "1"}, kernels=kernels),
+        on_line=lambda _line: None,
+    )
+    run = boot(fw.elf, b.dir / "profile" / PROFILE_EMULATOR, PROFILE_EMULATOR,
+               b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
+    marks = run.report.layer_marks
+    if not marks:
+        raise PipelineError(f"{b.name}: the profile firmware printed no LAYER lines")
+    counts = layer_instructions(_count_model(run), marks)
+    codegen = {layer["index"]: layer for layer in json.loads((b.generated / "codegen.json").read_text())["layers"]}
+    total = sum(counts) or 1
+    result = []
+    for mark, n in zip(marks, counts, strict=True):
+        layer = codegen[mark.layer]
+        macs = int(layer["macs"])
+        result.append(LayerProfile(mark.layer, str(layer["op"]), str(layer["summary"]), macs, n,
+                                   round(macs / n, 4) if n > 0 else 0.0, round(n / total, 4)))
+    return result
+
+
+def format_profile(layers: list[LayerProfile]) -> str:
+    head = ("layer", "op", "shape", "MACs", "instructions", "MACs/instr", "share")
+    rows = [head] + [
+        (str(p.index), p.op, p.shape, f"{p.macs:,}", f"{p.instructions:,}", f"{p.mac_per_instruction:.3f}",
+         f"{100 * p.share:.1f}%")
+        for p in layers
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def plot_profile(name: str, layers: list[LayerProfile], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(layers)), 4.0))
+    ax.bar([f"{p.index}\n{p.op}" for p in layers], [p.instructions for p in layers])
+    ax.set_ylabel("instructions")
+    ax.set_title(f"{name}: instructions per layer (QEMU, one inference)")
+    ax.tick_params(axis="x", labelsize=6, rotation=90)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def run_profile(b: ModelBuild) -> list[LayerProfile]:
+    """Profile ``b``, print the table, save profile.json and profile.png under build/<model>/."""
+    layers = profile_model(b)
+    print(format_profile(layers), flush=True)
+    (b.dir / "profile.json").write_text(json.dumps([asdict(p) for p in layers], indent=2) + "\n")
+    png = plot_profile(b.name, layers, b.dir / "profile.png")
+    print(f"profile: -> {b.dir / 'profile.json'}, {png}", flush=True)
+    return layers
