@@ -109,6 +109,32 @@ def test(c):
         raise Exit("tests failed", code=1)
 
 
+@task(help={"models": "comma-separated model names in models/ (default: every model)"})
+@_reported
+def bench(c, models=""):
+    """Instructions per inference, MACs/instruction and sizes per model -> build/bench.json, bench.md."""
+    from pipeline.bench import run_bench
+
+    run_bench([m.strip() for m in models.split(",") if m.strip()] or entry.model_names())
+
+
+@task(help=_help(*BYO))
+@_reported
+def profile(c, model="digits", tflite=None, inputs=None, config=None):
+    """Instructions, MACs/instruction and share per layer (TC_PROFILE build in QEMU) + a bar chart."""
+    from pipeline.profile import run_profile
+
+    run_profile(_build(model, tflite, inputs, config))
+
+
+@task(help={"model": MODEL_HELP["model"], "out": "output directory (default: build/<model>/export/)",
+            "kernels": "portable (plain C11, default) or dsp (Cortex-M4 DSP kernels where they exist)"})
+@_reported
+def export(c, model="digits", out=None, kernels="portable"):
+    """Export the generated model and only the kernels it uses as a C library for your own firmware."""
+    entry.export_model(_build(model, None, None, None), Path(out) if out else None, kernels)
+
+
 @task
 def clean(c):
     """Remove build/."""
@@ -120,3 +146,30 @@ def clean(c):
 def renode_native(c, model="digits"):
     """Print the renode-test command that runs the Renode-native suite with this model's ELF and budgets."""
     print(entry.renode_native_command(_build(model, None, None, None)))
+
+
+@task(help={"count": "number of mutated inputs (default 10000)", "seed": "random seed (default 1)"})
+@_reported
+def fuzz(c, count=10000, seed=1):
+    """Fuzz the .tflite reader, validator and lowering with mutated models; fail on any finding."""
+    from pipeline.fuzz import run_fuzz
+
+    if run_fuzz(int(count), int(seed)).findings:
+        raise Exit("fuzz: findings (see above)", code=1)
+
+
+@task
+@_reported
+def ram(c):
+    """Our RAM for inference (arena + scratch) next to TFLM's measured arena, for the MLPerf Tiny models."""
+    from pipeline.ram import print_ram_comparison
+
+    print_ram_comparison()
+
+
+@task(name="op-tests", help={"full": "200 cases per op; also writes docs/op-coverage.md", "seed": "case seed"})
+@_reported
+def op_tests(c, full=False, seed=1):
+    """Op-by-op bit-exactness of the generated C against TFLM, with a coverage report in build/op-tests/."""
+    if entry.run_op_tests(full=bool(full), seed=int(seed)):
+        raise Exit("op tests: cases differ from TFLM (see build/op-tests/op-coverage.md)", code=1)

@@ -9,12 +9,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import BUILD_DIR, ROOT
+from pipeline.config import BUILD_DIR, MODELS_DIR, ROOT
 from pipeline.errors import PipelineError
 from pipeline.pipeline import (
     ModelBuild,
-    require_emulator,
     model_build,
+    require_emulator,
     run_all,
     run_robot_suite,
     stage_build,
@@ -24,8 +24,8 @@ from pipeline.pipeline import (
     stage_train,
 )
 
-__all__ = ["ModelBuild", "PipelineError", "clean", "model_build", "renode_native_command", "run_all", "run_test_suite",
-           "run_until", "stage_train"]
+__all__ = ["ModelBuild", "PipelineError", "clean", "export_model", "model_build", "renode_native_command", "run_all",
+           "run_test_suite", "run_until", "stage_train"]
 
 STAGES = ("train", "quantize", "codegen", "build", "simulate", "test-firmware")
 
@@ -48,6 +48,17 @@ def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
     sizes = {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
              "arena_bytes": results["codegen"]["arena_bytes"]}
     return run_robot_suite(b, emulator, sizes)
+
+
+def export_model(b: ModelBuild, out: Path | None = None, kernels: str = "portable") -> Path:
+    """Generate the model (reused when fresh) and export it as a C library; default out: build/<model>/export/."""
+    from pipeline.export import export_library
+
+    run_until(b, "codegen")
+    r = export_library(b, out if out is not None else b.dir / "export", kernels)
+    print(f"export: {r.target} ({r.kernel_set} kernels: {', '.join(r.kernels)}), {len(r.sources)} .c files, "
+          f"{r.source_bytes:,} bytes of C -> {r.out_dir}", flush=True)
+    return r.out_dir
 
 
 def _junit_counts(path: Path) -> tuple[int, int, int]:
@@ -93,3 +104,15 @@ def renode_native_command(b: ModelBuild) -> str:
     from pipeline.renode_native import renode_test_command
 
     return shlex.join(renode_test_command(b.elf, b.cfg.budgets, b.dir / "renode-test"))
+
+
+def run_op_tests(full: bool, seed: int) -> int:
+    """The op-by-op suite (10 cases per op, or 200 with ``full``); returns 1 when any case differs."""
+    from pipeline.optest.__main__ import main
+
+    return main((["--full"] if full else []) + ["--seed", str(seed)])
+
+
+def model_names() -> list[str]:
+    """Every model in models/ (a folder with a config.toml)."""
+    return sorted(p.parent.name for p in MODELS_DIR.glob("*/config.toml"))
