@@ -13,7 +13,7 @@ import numpy as np
 
 import pipeline
 from pipeline.codegen.arena import ArenaPlan, plan_arena
-from pipeline.codegen.lowering import LOWERINGS, ConstArray, Layer, LoweringContext, TensorList, TensorRef
+from pipeline.codegen.lowering import LOWERINGS, ConstArray, Layer, LoweringContext, ScratchRef, TensorList, TensorRef
 from pipeline.codegen.validate import validate_model
 from pipeline.errors import UnsupportedModelError
 from pipeline.tflite.reader import Model, Tensor
@@ -67,9 +67,11 @@ def _tensor_pointer(model: Model, index: int, plan: ArenaPlan) -> str:
     return pointer if ctype == "int8_t" else f"({ctype} *)(void *){pointer}"
 
 
-def _c_arg(arg: str | TensorRef | TensorList, plan: ArenaPlan, model: Model) -> str:
+def _c_arg(arg: str | TensorRef | TensorList | ScratchRef, plan: ArenaPlan, model: Model) -> str:
     if isinstance(arg, TensorRef):
         return _tensor_pointer(model, arg.index, plan)
+    if isinstance(arg, ScratchRef):
+        return f"&tc_arena[{plan.scratch_offsets[arg.layer]}]"
     if isinstance(arg, TensorList):
         items = ", ".join(_c_arg(item, plan, model) for item in arg.items)
         return f"(const int8_t *const[]){{{items}}}"
@@ -85,6 +87,33 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+
+
+@dataclass(frozen=True)
+class CallView:
+    """One way of running a layer, as the template places it: constants, parameter struct, call."""
+
+    kernel: str
+    params_name: str
+    params_type: str
+    params: dict[str, object]
+    args: list[str]
+    consts: list[tuple[ConstArray, list[str]]]
+
+
+def _call_view(layer: Layer, params_name: str, plan: ArenaPlan, model: Model) -> CallView:
+    return CallView(layer.kernel, params_name, layer.params_type, layer.params,
+                    [_c_arg(a, plan, model) for a in layer.args],
+                    [(c, _format_values(c.values)) for c in layer.consts])
+
+
+def _layer_view(layer: Layer, plan: ArenaPlan, model: Model) -> dict[str, object]:
+    """The portable call, and the DSP build's call where the layer has one (chosen by TC_KERNELS_DSP)."""
+    return {
+        "index": layer.index, "op": layer.op, "summary": layer.summary,
+        "portable": _call_view(layer, f"tc_l{layer.index}_params", plan, model),
+        "dsp": _call_view(layer.dsp, f"tc_l{layer.index}_dsp_params", plan, model) if layer.dsp else None,
+    }
 
 
 def lower_model(model: Model) -> list[Layer]:
@@ -110,7 +139,7 @@ def plan_model_arena(model: Model, layers: list[Layer]) -> ArenaPlan:
             sizes[t] = _nbytes(model.tensor(t))
     return plan_arena(sizes, producers, consumers, model.inputs, model.outputs, len(model.operators),
                       [layer.alias for layer in layers if layer.alias],
-                      {layer.index: layer.scratch_bytes for layer in layers})
+                      {layer.index: layer.scratch_needed for layer in layers})
 
 
 def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) -> CodegenResult:
@@ -143,7 +172,7 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
         "output_ctype": C_TYPES[out.dtype],
     }
     env = _environment()
-    kernels = [layer for layer in layers if layer.kernel]
+    kernels = [_layer_view(layer, plan, model) for layer in layers if layer.kernel]
     rendered = {
         "model.h": env.get_template("model.h.j2").render(
             **common, arena_bytes=plan.size,
@@ -151,8 +180,7 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
             output_note="" if out.dtype == "int8" else " (read with memcpy)"),
         "model.c": env.get_template("model.c.j2").render(
             **common,
-            consts=[(c, _format_values(c.values)) for c in consts],
-            layers=[(layer, [_c_arg(a, plan, model) for a in layer.args]) for layer in kernels],
+            layers=kernels,
             all_layers=layers,
             arena_bytes=plan.size,
             input_pointer=_tensor_pointer(model, inp.index, plan),
@@ -169,7 +197,7 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
         arena_bytes=plan.size,
         macs=sum(layer.macs for layer in layers),
         layers=tuple(LayerInfo(layer.index, layer.op, layer.kernel, layer.summary, layer.macs,
-                               layer.scratch_bytes) for layer in layers),
+                               layer.scratch_needed) for layer in layers),
         tensor_offsets=dict(plan.offsets),
         input_size=inp.size,
         output_size=out.size,

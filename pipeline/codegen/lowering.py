@@ -28,6 +28,13 @@ class TensorRef:
 
 
 @dataclass(frozen=True)
+class ScratchRef:
+    """The layer's scratch buffer in the arena (``Layer.scratch_bytes``), live during that layer only."""
+
+    layer: int
+
+
+@dataclass(frozen=True)
 class TensorList:
     """An array of int8 pointers (activation tensors or constant arrays), passed as a C compound literal."""
 
@@ -54,12 +61,20 @@ class Layer:
     kernel: str  # the C function, e.g. "tc_conv2d_s8"
     params_type: str  # the parameter struct type, "" if the kernel takes none
     params: dict[str, Any]  # struct field -> C initializer (str or int)
-    args: list[str | TensorRef | TensorList]  # call arguments after the params pointer
+    args: list[str | TensorRef | TensorList | ScratchRef]  # call arguments after the params pointer
     consts: list[ConstArray] = field(default_factory=list)
     macs: int = 0
     scratch_bytes: int = 0
     summary: str = ""  # one line for comments and reports, e.g. "1x8x8x1 -> 1x8x8x8"
     alias: tuple[int, int] | None = None  # (output, input) for ops that only reinterpret memory
+    # The Cortex-M4 DSP build's variant of this layer (its own kernel, parameters and constants, e.g.
+    # weights reordered for SMLAD), compiled when TC_KERNELS_DSP is defined; None: the portable call.
+    dsp: Layer | None = None
+
+    @property
+    def scratch_needed(self) -> int:
+        """Scratch bytes the arena reserves: enough for whichever variant the build compiles."""
+        return max(self.scratch_bytes, self.dsp.scratch_bytes if self.dsp else 0)
 
 
 class LoweringContext:
