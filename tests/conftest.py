@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +26,8 @@ def digits() -> ModelBuild:
     build = model_build("digits")
     run_until(build, "build")
     return build
+
+
+# MLPerf Tiny's trained int8 models (mlcommons/tiny, Apache-2.0: see the folder's LICENSE.md and README.md),
+# kept in the repository so the test command works on any clone.
+MLPERF_DIR = Path(__file__).parent / "fixtures" / "mlperf-tiny"

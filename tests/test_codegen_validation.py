@@ -13,12 +13,12 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 from pipeline.codegen.generator import GENERATED_FILES, generate
 from pipeline.codegen.validate import supported_ops
-from pipeline.config import ROOT
 from pipeline.errors import UnsupportedModelError
 from pipeline.optest.patch import load_model_t, save_model_t
 from pipeline.tflite.reader import read_model
+from tests.conftest import MLPERF_DIR
 
-KWS = ROOT.parent / "shared" / "mlperf-tiny" / "kws_ref_model.tflite"  # CONV_2D ... FULLY_CONNECTED, SOFTMAX
+KWS = MLPERF_DIR / "kws_ref_model.tflite"  # CONV_2D ... FULLY_CONNECTED, SOFTMAX
 
 
 def _patched(tmp_path: Path, edit: Callable[[Any], None]) -> Path:

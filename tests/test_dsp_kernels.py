@@ -2,7 +2,7 @@
 
 Each model's firmware is built twice, TC_KERNELS=dsp and TC_KERNELS=portable, both are
 booted in QEMU, and every vector's output must be the same in both and equal to TFLM's
-reference. The MLPerf Tiny models come from ``../shared/mlperf-tiny/`` relative to the
+reference. The MLPerf Tiny models come from ``tests/fixtures/mlperf-tiny/`` relative to the
 repository root (read-only in CI): a missing file fails, it is never skipped.
 """
 
@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from pipeline.build import BuildRequest, build_firmware
-from pipeline.config import ROOT
 from pipeline.entry import model_build, run_until
 from pipeline.firmware_run import FirmwareRun, boot, compare_outputs
 from pipeline.pipeline import ModelBuild
@@ -22,7 +21,8 @@ from tests.conftest import require_tool
 
 pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
 
-MLPERF_DIR = ROOT.parent / "shared" / "mlperf-tiny"
+from tests.conftest import MLPERF_DIR  # noqa: E402
+
 MLPERF_MODELS = ("ad01_int8", "kws_ref_model", "vww_96_int8", "pretrainedResnet_quant")
 
 
@@ -57,7 +57,7 @@ def test_mlperf_dsp_kernels_are_bit_exact(name: str, tmp_path: Path) -> None:
     tflite = MLPERF_DIR / f"{name}.tflite"
     if not tflite.is_file():
         pytest.fail(f"{tflite} is missing: the MLPerf Tiny models are expected at ../shared/mlperf-tiny/ "
-                    "relative to the repository root")
+                    "in tests/fixtures/mlperf-tiny/")
     require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
     b = model_build(tflite=tflite)
     run_until(b, "codegen")

@@ -1,6 +1,6 @@
 """The four MLPerf Tiny int8 models generate, build on the host and match TFLM bit for bit.
 
-The models come from ``../shared/mlperf-tiny/`` relative to the repository root:
+The models come from ``tests/fixtures/mlperf-tiny/`` in tests/fixtures/mlperf-tiny/:
 a missing file fails, it is never skipped.
 """
 
@@ -12,13 +12,12 @@ import numpy as np
 import pytest
 
 from pipeline.codegen.generator import GENERATED_FILES, generate
-from pipeline.config import ROOT
 from pipeline.errors import UnsupportedModelError
 from pipeline.hostrun import compile_host, run_host
 from pipeline.reference import tflm_outputs
 from pipeline.tflite.reader import read_model
+from tests.conftest import MLPERF_DIR
 
-MLPERF_DIR = ROOT.parent / "shared" / "mlperf-tiny"
 MLPERF_MODELS = ("kws_ref_model", "pretrainedResnet_quant", "vww_96_int8", "ad01_int8")
 VECTORS = 24  # 22 random + all -128 + all 127
 
