@@ -182,8 +182,9 @@ def _byo_reference(b: ModelBuild) -> dict[str, Any]:
     return {"int8_accuracy": None, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors}
 
 
-def stage_codegen(b: ModelBuild) -> dict[str, Any]:
-    stage = Stage(
+def codegen_stage(b: ModelBuild) -> Stage:
+    """Codegen depends on the generator's code and templates, the .tflite and the reference inputs."""
+    return Stage(
         "codegen",
         b.dir,
         (PIPELINE / "codegen", PIPELINE / "tflite"),
@@ -191,6 +192,10 @@ def stage_codegen(b: ModelBuild) -> dict[str, Any]:
         (b.generated,),
         {"name": b.name, "input_shape": b.cfg.raw.get("model", {}).get("input_shape")},
     )
+
+
+def stage_codegen(b: ModelBuild) -> dict[str, Any]:
+    stage = codegen_stage(b)
 
     def work() -> dict[str, Any]:
         from pipeline.codegen.generator import generate
@@ -210,9 +215,13 @@ def stage_codegen(b: ModelBuild) -> dict[str, Any]:
     return run_stage(stage, work)[0]
 
 
-def stage_build(b: ModelBuild) -> dict[str, Any]:
-    stack = int(b.cfg.budgets.get("max_stack_bytes", 8192))
-    stage = Stage(
+def _stack_bytes(b: ModelBuild) -> int:
+    return int(b.cfg.budgets.get("max_stack_bytes", 8192))
+
+
+def build_stage(b: ModelBuild) -> Stage:
+    """The build depends on the firmware sources, the build modules and the generated C."""
+    return Stage(
         "build",
         b.dir,
         (
@@ -227,8 +236,12 @@ def stage_build(b: ModelBuild) -> dict[str, Any]:
         ),
         (b.generated,),
         (b.elf,),
-        {"stack_bytes": stack},
+        {"stack_bytes": _stack_bytes(b)},
     )
+
+
+def stage_build(b: ModelBuild) -> dict[str, Any]:
+    stage, stack = build_stage(b), _stack_bytes(b)
 
     def work() -> dict[str, Any]:
         from pipeline.build import BuildRequest, build_firmware
