@@ -28,6 +28,8 @@ def budget_verdicts(metrics: dict[str, Any]) -> list[tuple[str, Any, str, str]]:
     for name, key, direction in CHECKS:
         measured = metrics.get(name)
         if key not in budgets:
+            if measured is not None:  # reported, never judged: no budget was set
+                rows.append((name, measured, "no budget", "-"))
             continue
         budget = budgets[key]
         if measured is None:

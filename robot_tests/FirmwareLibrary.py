@@ -35,11 +35,22 @@ class FirmwareLibrary:
             raise AssertionError("the firmware has not been booted: 'Boot Firmware' failed or did not run")
         return self._run
 
-    def _budget(self, key: str) -> float:
+    def _budget(self, key: str, measured: str) -> float:
+        """The budget ``key``; with no budgets at all (a bring-your-own model without --config) the
+        check is skipped, saying what was measured; a config that has budgets must have this one."""
         budgets = self.suite["budgets"]
+        if not budgets:
+            raise SkipExecution(f"no budgets given (pass --config with a [budgets] table): measured {measured}")
         if key not in budgets:
-            raise AssertionError(f"no budget '{key}' in {self.suite['config']}")
+            raise AssertionError(f"no budget '{key}' in {self.suite['config']} (measured {measured})")
         return float(budgets[key])
+
+    def _check_at_most(self, what: str, measured: int, key: str) -> None:
+        budget = self._budget(key, f"{what} {measured:,}")
+        message = f"{what} {measured:,}, budget {budget:,.0f}"
+        if measured > budget:
+            raise AssertionError(message)
+        print(f"*INFO* {message}")
 
     @keyword
     def boot_firmware(self) -> None:
@@ -87,7 +98,7 @@ class FirmwareLibrary:
         accuracy = self._target_accuracy()
         if accuracy is None:
             raise SkipExecution("not applicable: this model's inputs have no labels")
-        budget = self._budget("min_int8_accuracy")
+        budget = self._budget("min_int8_accuracy", f"on-target accuracy {accuracy:.4f}")
         message = f"on-target accuracy {accuracy:.4f}, budget at least {budget:.4f}"
         if accuracy < budget:
             raise AssertionError(message)
@@ -108,35 +119,24 @@ class FirmwareLibrary:
 
     @keyword
     def instructions_per_inference_should_be_within_budget(self) -> None:
-        measured = self.run.instructions_per_inference
-        budget = self._budget("max_instructions_per_inference")
-        message = f"instructions per inference (median) {measured:,}, budget {budget:,.0f}"
-        if measured > budget:
-            raise AssertionError(message)
-        print(f"*INFO* {message}")
+        self._check_at_most("instructions per inference (median)", self.run.instructions_per_inference,
+                            "max_instructions_per_inference")
 
     @keyword
     def size_should_be_within_budget(self, figure: str) -> None:
         """``figure`` is one of model_bytes, model_flash_bytes, flash_bytes, ram_bytes, arena_bytes."""
-        measured = int(self.suite["sizes"][figure])
-        budget = self._budget(f"max_{figure}")
-        message = f"{figure} {measured:,}, budget {budget:,.0f}"
-        if measured > budget:
-            raise AssertionError(message)
-        print(f"*INFO* {message}")
+        self._check_at_most(figure, int(self.suite["sizes"][figure]), f"max_{figure}")
 
     @keyword
     def stack_use_should_be_within_budget(self) -> None:
         """measured (stack painting) <= static (call graph) <= max_stack_bytes."""
         measured = self.run.report.stack_used
         static = self.suite["sizes"].get("stack_bytes_static")
-        budget = self._budget("max_stack_bytes")
         if measured is None:
             raise AssertionError("the firmware printed no STACK line")
         if static is not None and measured > static:
             raise AssertionError(f"measured stack {measured} exceeds the static bound {static}: "
                                  "the static analysis is wrong")
-        top = static if static is not None else measured
-        if top > budget:
-            raise AssertionError(f"stack {top} bytes, budget {budget:,.0f}")
-        print(f"*INFO* stack measured {measured}, static {static}, budget {budget:,.0f}")
+        print(f"*INFO* stack measured {measured}, static {static}")
+        self._check_at_most("stack bytes (static bound)" if static is not None else "stack bytes (measured)",
+                            static if static is not None else measured, "max_stack_bytes")
