@@ -6,6 +6,7 @@ message naming the file, the key and what is expected.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,8 @@ from pipeline.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "models"
-BUILD_DIR = ROOT / "build"
+# TINYML_CI_BUILD_DIR moves all outputs elsewhere (tests use it to run the pipeline beside the real build).
+BUILD_DIR = Path(os.environ.get("TINYML_CI_BUILD_DIR", ROOT / "build")).resolve()
 
 # Budget keys: max_<figure> for every size/count figure, min_<accuracy>.
 BUDGET_KEYS = (

@@ -1,0 +1,39 @@
+"""Interrupting `invoke all` and running it again gives what an uninterrupted run gives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipeline.config import ROOT
+from pipeline.pipeline import ModelBuild
+from tests.conftest import require_tool
+
+ARTIFACTS = ("digits.tflite", "generated/model.c", "generated/test_vectors.c", "firmware/tinyml_fw.elf")
+
+
+def _invoke_all(build_dir: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "TINYML_CI_BUILD_DIR": str(build_dir)}
+    return subprocess.Popen([sys.executable, "-m", "invoke", "all", "--emulator", "qemu"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def test_a_run_interrupted_in_training_then_rerun_matches_an_uninterrupted_run(
+        digits: ModelBuild, tmp_path: Path) -> None:
+    require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
+    first = _invoke_all(tmp_path)
+    time.sleep(12)  # well inside training (about 30 s on 2 cores)
+    os.killpg(first.pid, signal.SIGINT)
+    out, _ = first.communicate(timeout=60)
+    assert first.returncode != 0, f"the interrupted run must not report success:\n{out[-2000:]}"
+    assert not (tmp_path / "digits" / ".stamps" / "train.json").exists(), "an interrupted stage left a stamp"
+
+    second = _invoke_all(tmp_path)
+    out, _ = second.communicate(timeout=600)
+    assert second.returncode == 0, out[-3000:]
+    for artifact in ARTIFACTS:
+        assert (tmp_path / "digits" / artifact).read_bytes() == (digits.dir / artifact).read_bytes(), artifact
