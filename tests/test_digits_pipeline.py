@@ -75,10 +75,12 @@ def test_suite_fails_when_one_weight_byte_of_the_generated_c_changes(
     shutil.copytree(digits.generated, generated)
     model_c = generated / "model.c"
     text = model_c.read_text()
-    # The first value of the last layer's weights: every vector's outputs depend on it.
-    match = list(re.finditer(r"tc_l\d+_filter\[\d+\][^{]*\{\s*(-?\d+)", text))[-1]
-    value = int(match.group(1))
-    changed = text[: match.start(1)] + str(value + 1 if value < 127 else value - 1) + text[match.end(1):]
+    # The first value of the last layer's weights as the firmware build compiles them (the DSP
+    # build's int16 layout where the layer has one): every vector's outputs depend on it.
+    filters = list(re.finditer(r"tc_l\d+_filter(_s16)?\[\d+\][^{]*\{\s*(-?\d+)", text))
+    match = next((m for m in reversed(filters) if m.group(1)), filters[-1])
+    value = int(match.group(2))
+    changed = text[: match.start(2)] + str(value + 1 if value < 127 else value - 1) + text[match.end(2):]
     model_c.write_text(changed)
     elf = build_firmware(BuildRequest(generated, tmp_path / "fw",
                                       stack_bytes=int(digits.cfg.budgets["max_stack_bytes"]))).elf

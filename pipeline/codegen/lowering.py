@@ -100,7 +100,22 @@ class LoweringContext:
 
     def const(self, suffix: str, values: np.ndarray | list[int], ctype: str) -> ConstArray:
         dtype = {"int8_t": np.int8, "int16_t": np.int16, "int32_t": np.int32, "float": np.float32}[ctype]
+        array = np.asarray(values)
+        if ctype != "float" and array.size:
+            limits = np.iinfo(dtype)
+            if array.min() < limits.min or array.max() > limits.max:
+                # Only absurd quantization parameters get here (e.g. a folded bias past int32).
+                raise self.refuse(f"constant '{suffix}' spans [{array.min()}, {array.max()}], beyond {ctype}")
         return ConstArray(f"{self.prefix}_{suffix}", ctype, np.asarray(values, dtype=dtype).reshape(-1))
+
+    def bias(self, channels: int) -> ConstArray:
+        """Input 2 as the int32 bias constant; one value per output channel, or refused."""
+        if self.input(2).dtype != "int32":
+            raise self.refuse(f"bias is {self.input(2).dtype}, int8 models need an int32 bias")
+        values = self.input(2).array()
+        if values.size != channels:
+            raise self.refuse(f"bias has {values.size} values for {channels} output channels")
+        return self.const("bias", values, "int32_t")
 
     def ref(self, tensor: Tensor) -> TensorRef:
         return TensorRef(tensor.index)

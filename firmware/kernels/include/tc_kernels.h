@@ -180,4 +180,68 @@ void tc_mean_s8(const tc_mean_params_t *p, const int8_t *input, int8_t *output);
 void tc_pad_s8(const tc_pad_params_t *p, const int8_t *input, int8_t *output);
 void tc_concatenation_s8(const tc_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
 
+/* DSP build (firmware/kernels/arm/): DEPTHWISE_CONV_2D, depth multiplier 1, filter int16 channel-major
+ * [c][ky][kx], scratch: one padded int16 channel plane (size: pipeline/codegen/ops/depthwise.py). */
+void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *input, const int16_t *filter,
+                                   const int32_t *bias, int8_t *scratch, int8_t *output);
+
+/* DSP build (firmware/kernels/arm/): CONV_2D (one group) and FULLY_CONNECTED as int16 matrix-vector
+ * products (pipeline/codegen/ops/conv.py, fully_connected.py lay the constants out). */
+typedef struct {
+    int32_t multiplier;  /* tc_requantize's multiplier */
+    int32_t left_shift;  /* max(shift, 0) */
+    int32_t right_shift; /* max(-shift, 0) */
+    int32_t mask;        /* (1 << right_shift) - 1 */
+    int32_t threshold;   /* (mask >> 1) + 1: round up from here, one more below zero */
+} tc_requant_ch_t;
+
+/* The product of one int16 row with `channels` filters: shapes, epilogue constants. */
+typedef struct {
+    int32_t blocks;      /* row length / 8: the row and every filter zero-padded to it */
+    int32_t channels;    /* output channels; filters come in blocks of 4 (zero-padded) */
+    int32_t output_offset;
+    tc_range_t act;
+    const int32_t *bias;          /* rounded up to 4 channels, zeros where the model has none */
+    const tc_requant_ch_t *quant; /* rounded up to 4 channels */
+} tc_gemv_params_t;
+
+/* CONV_2D, one group: each output position's patch gathered into int16 scratch (value + input offset,
+ * 0 at padding, pairs in SXTB16 order), then one tc_gemv_params_t product. */
+typedef struct {
+    tc_dims_t input, output;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;
+    int32_t input_offset;
+    tc_gemv_params_t gemv;
+} tc_conv_wide_params_t;
+
+/* FULLY_CONNECTED: each batch row widened into int16 scratch (value + input offset). */
+typedef struct {
+    int32_t batches, input_depth;
+    int32_t input_offset;
+    tc_gemv_params_t gemv;
+} tc_fc_wide_params_t;
+
+void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, const int16_t *filter,
+                       int8_t *scratch, int8_t *output);
+void tc_fully_connected_s8_wide(const tc_fc_wide_params_t *p, const int8_t *input, const int16_t *filter,
+                                int8_t *scratch, int8_t *output);
+
+/* DSP build: ADD of two same-shape inputs; each input's rescaling (which depends on its int8 only) is a
+ * generated table, indexed by the unsigned byte: table[(uint8_t)x] = requant((x - zp) << 20, m, s). */
+typedef struct {
+    int32_t size;                            /* elements */
+    const int32_t *table1, *table2;          /* 256 entries each */
+    int32_t output_multiplier, output_shift;
+    int32_t output_offset;                   /* output zero point */
+    tc_range_t act;
+} tc_add_tables_params_t;
+
+void tc_add_s8_tables(const tc_add_tables_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* DSP build: AVERAGE_POOL_2D, four channels per word in int16 lanes (windows of at most 255 values). */
+void tc_avg_pool_s8_simd(const tc_pool_params_t *p, const int8_t *input, int8_t *output);
+
 #endif /* TC_KERNELS_H */

@@ -4,6 +4,7 @@ from pipeline.codegen.ops import (  # noqa: F401
     activations,
     concatenation,
     conv,
+    depthwise,
     elementwise,
     fully_connected,
     pad,

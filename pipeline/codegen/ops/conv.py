@@ -1,10 +1,13 @@
-"""CONV_2D and DEPTHWISE_CONV_2D."""
+"""CONV_2D (and the layer helper DEPTHWISE_CONV_2D shares: ops/depthwise.py)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
-from pipeline.codegen.lowering import Layer, LoweringContext, dims, lowering, shape_text
+import numpy as np
+
+from pipeline.codegen.lowering import ConstArray, Layer, LoweringContext, ScratchRef, dims, lowering, shape_text
 from pipeline.codegen.ops.common import act_range, padding
 from pipeline.codegen.quant import conv_multipliers
 
@@ -21,7 +24,7 @@ def _conv_layer(ctx: LoweringContext, kernel: str, out_channels_axis: int) -> La
               ctx.const("multiplier", mult, "int32_t"), ctx.const("shift", shift, "int32_t")]
     bias = "NULL"
     if ctx.has_input(2):
-        consts.append(ctx.const("bias", ctx.input(2).array(), "int32_t"))
+        consts.append(ctx.bias(channels))
         bias = consts[-1].name
     depth_multiplier = int(o.get("depth_multiplier", 1)) or 1
     if kernel == "tc_depthwise_conv2d_s8":
@@ -45,11 +48,90 @@ def _conv_layer(ctx: LoweringContext, kernel: str, out_channels_axis: int) -> La
     )
 
 
+# The DSP build's int16 matrix-vector product (tc_gemv_s16 in firmware/kernels/arm/tc_dsp.h):
+# rows padded to a multiple of WIDE_BLOCK values, output channels to a multiple of WIDE_CHANNELS.
+WIDE_BLOCK = 8
+WIDE_CHANNELS = 4
+
+
+def _round_up(n: int, m: int) -> int:
+    return -(-n // m) * m
+
+
+def sxtb16_order(row_length: int) -> np.ndarray:
+    """Index permutation putting each group of four values in SXTB16 order (0, 2, 1, 3)."""
+    k = np.arange(row_length)
+    return (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1)
+
+
+def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None, mult: list[int],
+              shift: list[int], output_offset: int, act: str) -> tuple[str, list[ConstArray], int] | None:
+    """The tc_gemv_params_t initializer, its constants and the row length of an int16 product.
+
+    None when a multiplier is outside [2^30, 2^31) (a zero scale): tc_requant_ch needs it there.
+
+    weights: (channels, row) values as they multiply the row (filter + filter offset). The
+    filter becomes int16, each group of four in SXTB16 order, laid out per block of four
+    channels, per 8 row values, per channel (the order tc_gemv_s16 reads it in); bias and the
+    split requantization constants are padded to the channel blocks.
+    """
+    if any(not (1 << 30) <= m < (1 << 31) for m in mult) or np.abs(weights).max(initial=0) > 32767:
+        return None
+    channels, row = weights.shape
+    padded_row, padded_channels = _round_up(row, WIDE_BLOCK), _round_up(channels, WIDE_CHANNELS)
+    w = np.zeros((padded_channels, padded_row), dtype=np.int64)
+    w[:channels, :row] = weights
+    slots = sxtb16_order(padded_row)
+    permuted = np.empty_like(w)
+    permuted[:, slots] = w  # value k goes to slot(k)
+    layout = permuted.reshape(padded_channels // WIDE_CHANNELS, WIDE_CHANNELS, padded_row // WIDE_BLOCK,
+                              WIDE_BLOCK).transpose(0, 2, 1, 3)
+    b = np.zeros(padded_channels, dtype=np.int64)
+    if bias is not None:
+        b[:channels] = bias
+    quant = np.zeros((padded_channels, 5), dtype=np.int64)
+    for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
+        right = max(-s, 0)
+        mask = (1 << right) - 1
+        quant[c] = (2 * m - (1 << 32), max(s, 0), right, mask, (mask >> 1) + 1)
+    consts = [ctx.const("filter_s16", layout, "int16_t"), ctx.const("bias_wide", b, "int32_t"),
+              ctx.const("quant_wide", quant, "int32_t")]
+    init = (f"{{.blocks = {padded_row // WIDE_BLOCK}, .channels = {channels}, .output_offset = {output_offset}, "
+            f".act = {act}, .bias = {consts[1].name}, "
+            f".quant = (const tc_requant_ch_t *)(const void *){consts[2].name}}}")
+    return init, consts, padded_row
+
+
+def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
+    """The DSP build's CONV_2D: tc_conv2d_s8_wide, one group only (grouped: the portable call).
+
+    Scratch: the int16 row, and after it the int8 patch when the input depth is not a multiple of 4.
+    """
+    inp, flt = ctx.input(0), ctx.input(1)
+    if flt.shape[3] != inp.shape[3]:
+        return None
+    p = layer.params
+    weights = flt.array().astype(np.int64).reshape(flt.shape[0], -1)
+    bias = ctx.input(2).array() if ctx.has_input(2) else None
+    mult = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_multiplier")).values]
+    shift = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_shift")).values]
+    wide = wide_gemv(ctx, weights, bias, mult, shift, p["output_offset"], p["act"])
+    if wide is None:
+        return None
+    gemv, consts, row = wide
+    params = {
+        "input": p["input"], "output": p["output"], "filter_h": flt.shape[1], "filter_w": flt.shape[2],
+        "stride_h": p["stride_h"], "stride_w": p["stride_w"],
+        "dilation_h": p["dilation_h"], "dilation_w": p["dilation_w"],
+        "pad_h": p["pad_h"], "pad_w": p["pad_w"], "input_offset": p["input_offset"], "gemv": gemv,
+    }
+    return replace(layer, kernel="tc_conv2d_s8_wide", params_type="tc_conv_wide_params_t", params=params,
+                   args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
+                   consts=consts, scratch_bytes=row * 2 + (row if inp.shape[3] % 4 else 0), dsp=None)
+
+
 @lowering("CONV_2D")
 def conv2d(ctx: LoweringContext) -> Layer:
-    return _conv_layer(ctx, "tc_conv2d_s8", out_channels_axis=0)
-
-
-@lowering("DEPTHWISE_CONV_2D")
-def depthwise_conv2d(ctx: LoweringContext) -> Layer:
-    return _conv_layer(ctx, "tc_depthwise_conv2d_s8", out_channels_axis=3)
+    layer = _conv_layer(ctx, "tc_conv2d_s8", out_channels_axis=0)
+    layer.dsp = _conv_wide(ctx, layer)
+    return layer

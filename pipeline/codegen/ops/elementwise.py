@@ -40,6 +40,43 @@ def _summary(ctx: LoweringContext) -> str:
             f"{ctx.op.options['fused_activation_function']}")
 
 
+def _requantize(x: np.ndarray, multiplier: int, shift: int) -> np.ndarray:
+    """tc_requantize (firmware/kernels/include/tc_requant.h) on int64 arrays, exactly.
+
+    The multiplier is below 2^31, so the saturating INT32_MIN * INT32_MIN case cannot occur.
+    """
+    left, right = max(shift, 0), max(-shift, 0)
+    x = ((x.astype(np.int64) << left) + (1 << 31)) % (1 << 32) - (1 << 31)  # wraps like the int32 shift
+    n = x * multiplier + np.where(x * multiplier >= 0, 1 << 30, 1 - (1 << 30))
+    high = np.where(n >= 0, n >> 31, -((-n) >> 31))  # division truncating toward zero
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (high < 0)
+    return (high >> right) + ((high & mask) > threshold)
+
+
+def _add_dsp(ctx: LoweringContext, layer: Layer, m1: int, s1: int, m2: int, s2: int) -> Layer | None:
+    """The DSP build's ADD of two same-shape inputs: each input's rescaling, which depends on one
+    int8 only, as a 256-entry table (indexed by the unsigned byte) computed here, exactly, and
+    doubled for tc_requantize_x2 (firmware/kernels/arm/tc_dsp_common.h): None unless the doubled
+    sum fits an int32."""
+    in1, in2, out = ctx.input(0), ctx.input(1), ctx.output()
+    if not (in1.shape == in2.shape == out.shape):
+        return None
+    u = np.arange(256, dtype=np.int64)
+    values = np.where(u < 128, u, u - 256)  # the int8 whose byte is u
+    scaled = [_requantize((values - zp) << 20, m, s) for zp, m, s in ((in1.zero_point, m1, s1),
+                                                                       (in2.zero_point, m2, s2))]
+    if int(np.abs(scaled[0]).max() + np.abs(scaled[1]).max()) >= 1 << 30:
+        return None
+    tables = [ctx.const(f"table{i}", 2 * t, "int32_t") for i, t in enumerate(scaled, start=1)]
+    p = layer.params
+    params = {"size": out.size, "table1": tables[0].name, "table2": tables[1].name,
+              "output_multiplier": p["output_multiplier"], "output_shift": p["output_shift"],
+              "output_offset": p["output_offset"], "act": p["act"]}
+    return Layer(index=layer.index, op=layer.op, kernel="tc_add_s8_tables", params_type="tc_add_tables_params_t",
+                 params=params, args=list(layer.args), consts=[*layer.consts, *tables], summary=layer.summary)
+
+
 @lowering("ADD")
 def add(ctx: LoweringContext) -> Layer:
     in1, in2, out = ctx.input(0), ctx.input(1), ctx.output()
@@ -57,8 +94,10 @@ def add(ctx: LoweringContext) -> Layer:
         "input1_multiplier": m1, "input1_shift": s1, "input2_multiplier": m2, "input2_shift": s2,
         "output_multiplier": mo, "output_shift": so, "act": act_range(ctx, out),
     }
-    return Layer(index=ctx.op.index, op=ctx.op.opcode, kernel="tc_add_s8", params_type="tc_add_params_t",
-                 params=params, args=args, consts=consts, summary=_summary(ctx))
+    layer = Layer(index=ctx.op.index, op=ctx.op.opcode, kernel="tc_add_s8", params_type="tc_add_params_t",
+                  params=params, args=args, consts=consts, summary=_summary(ctx))
+    layer.dsp = _add_dsp(ctx, layer, m1, s1, m2, s2)
+    return layer
 
 
 @lowering("MUL")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from pipeline.codegen.lowering import Layer, LoweringContext, lowering, shape_text
+from dataclasses import replace
+
+import numpy as np
+
+from pipeline.codegen.lowering import Layer, LoweringContext, ScratchRef, lowering, shape_text
 from pipeline.codegen.ops.common import act_range
+from pipeline.codegen.ops.conv import wide_gemv
 from pipeline.codegen.quant import conv_multipliers
 
 
@@ -19,7 +24,7 @@ def fully_connected(ctx: LoweringContext) -> Layer:
               ctx.const("multiplier", mult, "int32_t"), ctx.const("shift", shift, "int32_t")]
     bias = "NULL"
     if ctx.has_input(2):
-        consts.append(ctx.const("bias", ctx.input(2).array(), "int32_t"))
+        consts.append(ctx.bias(output_depth))
         bias = consts[-1].name
     batches = inp.size // input_depth
     params = {
@@ -28,7 +33,7 @@ def fully_connected(ctx: LoweringContext) -> Layer:
         "output_offset": out.zero_point, "act": act_range(ctx, out),
         "multiplier": consts[1].name, "shift": consts[2].name, "per_channel": int(per_channel),
     }
-    return Layer(
+    layer = Layer(
         index=ctx.op.index, op=ctx.op.opcode, kernel="tc_fully_connected_s8",
         params_type="tc_fc_params_t", params=params,
         args=[ctx.ref(inp), consts[0].name, bias, ctx.ref(out)], consts=consts,
@@ -36,3 +41,24 @@ def fully_connected(ctx: LoweringContext) -> Layer:
         summary=f"{shape_text(inp.shape)} -> {shape_text(out.shape)}, "
                 f"{ctx.op.options['fused_activation_function']}",
     )
+    layer.dsp = _fc_wide(ctx, layer, mult if per_channel else mult * output_depth,
+                         shift if per_channel else shift * output_depth)
+    return layer
+
+
+def _fc_wide(ctx: LoweringContext, layer: Layer, mult: list[int], shift: list[int]) -> Layer | None:
+    """The DSP build's FULLY_CONNECTED: tc_fully_connected_s8_wide, filter + filter offset as int16
+    (|filter + offset| <= 255); None (the portable call) when a multiplier is zero."""
+    flt = ctx.input(1)
+    p = layer.params
+    weights = flt.array().astype(np.int64).reshape(flt.shape[0], -1) + p["filter_offset"]
+    bias = ctx.input(2).array() if ctx.has_input(2) else None
+    wide = wide_gemv(ctx, weights, bias, mult, shift, p["output_offset"], p["act"])
+    if wide is None:
+        return None
+    gemv, consts, row = wide
+    params = {"batches": p["batches"], "input_depth": p["input_depth"], "input_offset": p["input_offset"],
+              "gemv": gemv}
+    return replace(layer, kernel="tc_fully_connected_s8_wide", params_type="tc_fc_wide_params_t",
+                   params=params, args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
+                   consts=consts, scratch_bytes=row * 2, dsp=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.codegen.lowering import Layer, LoweringContext, dims, lowering, shape_text
 from pipeline.codegen.ops.common import act_range, padding
 
@@ -23,9 +25,18 @@ def _pool(ctx: LoweringContext, kernel: str) -> Layer:
     )
 
 
+# tc_avg_pool_s8_simd sums four channels at once in int16 lanes: exact for windows of up to
+# 32767 // 128 = 255 values.
+SIMD_MAX_WINDOW = 255
+
+
 @lowering("AVERAGE_POOL_2D")
 def average_pool(ctx: LoweringContext) -> Layer:
-    return _pool(ctx, "tc_avg_pool_s8")
+    layer = _pool(ctx, "tc_avg_pool_s8")
+    o = ctx.op.options
+    if int(o["filter_height"]) * int(o["filter_width"]) <= SIMD_MAX_WINDOW:
+        layer.dsp = replace(layer, kernel="tc_avg_pool_s8_simd")
+    return layer
 
 
 @lowering("MAX_POOL_2D")

@@ -1,0 +1,133 @@
+/*
+ * CONV_2D, int8, one group, Cortex-M4 DSP build: the variant the generator emits with int16
+ * filters (pipeline/codegen/ops/conv.py). The reference is ../tc_conv2d_s8.c.
+ *
+ * For each output position the patch [ky][kx][c] is gathered into the int16 scratch row as
+ * value + input offset (0 at padding taps, as input + offset is there in the reference), in
+ * SXTB16 pair order, zero-padded to a multiple of 8; then tc_gemv_s16 (tc_dsp.h) computes
+ * every output channel from it, four at a time, two MACs per SMLAD on LDRD-loaded pairs.
+ * Depths that are a multiple of 4 are widened from the input a word at a time (one LDR, two
+ * SXTAB16, two stores per four values); other depths are first gathered as int8 after the int16
+ * row in the scratch (the generator reserves both), then widened the same way.
+ */
+#include "tc_dsp.h"
+
+/* First and one-past-last filter column whose input column is inside the image. */
+static inline void conv_valid_columns(const tc_conv_wide_params_t *p, int32_t in_x0, int32_t *kx0, int32_t *kx1)
+{
+    const int32_t d = p->dilation_w;
+    *kx0 = in_x0 >= 0 ? 0 : (-in_x0 + d - 1) / d;
+    *kx1 = tc_min_i32(p->filter_w, (p->input.w - in_x0 + d - 1) / d);
+}
+
+/* The patch of depth-multiple-of-4 input, a word at a time. */
+static void conv_gather_words(const tc_conv_wide_params_t *p, const int8_t *in_b, int32_t in_y0, int32_t in_x0,
+                              int16_t *row)
+{
+    const int32_t depth = p->input.c;
+    const int32_t offset2 = tc_dual_offset(p->input_offset);
+    int32_t kx0;
+    int32_t kx1;
+    conv_valid_columns(p, in_x0, &kx0, &kx1);
+    int16_t *d = row;
+
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t in_y = in_y0 + p->dilation_h * ky;
+        if (in_y < 0 || in_y >= p->input.h || kx1 <= kx0) {
+            tc_zero_s16(d, d + p->filter_w * depth);
+            d += p->filter_w * depth;
+            continue;
+        }
+        const int8_t *in_row = &in_b[in_y * p->input.w * depth];
+        tc_zero_s16(d, d + kx0 * depth);
+        d += kx0 * depth;
+        if (p->dilation_w == 1) {
+            d = tc_widen_s8x4(&in_row[(in_x0 + kx0) * depth], (kx1 - kx0) * depth, offset2, d);
+        } else {
+            for (int32_t kx = kx0; kx < kx1; ++kx) {
+                d = tc_widen_s8x4(&in_row[(in_x0 + p->dilation_w * kx) * depth], depth, offset2, d);
+            }
+        }
+        tc_zero_s16(d, d + (p->filter_w - kx1) * depth);
+        d += (p->filter_w - kx1) * depth;
+    }
+    tc_zero_s16(d, row + p->gemv.blocks * 8);
+}
+
+/* n bytes from src to dst. */
+static inline int8_t *conv_copy(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n > 0; --n) {
+        *dst++ = *src++;
+    }
+    return dst;
+}
+
+/* n bytes of value v at dst. */
+static inline int8_t *conv_fill(int8_t *dst, int8_t v, int32_t n)
+{
+    for (; n > 0; --n) {
+        *dst++ = v;
+    }
+    return dst;
+}
+
+/*
+ * The patch of any other depth: gathered in filter order as int8 into `bytes` (padding taps
+ * hold the input zero point, so that value + offset is 0 there), then widened a word at a time.
+ * The widened tail past the patch multiplies zero filter values, whatever it holds.
+ */
+static void conv_gather_bytes(const tc_conv_wide_params_t *p, const int8_t *in_b, int32_t in_y0, int32_t in_x0,
+                              int8_t *bytes, int16_t *row)
+{
+    const int32_t depth = p->input.c;
+    const int32_t tap_row = p->filter_w * depth;
+    const int8_t zero_point = (int8_t)(-p->input_offset);
+    int32_t kx0;
+    int32_t kx1;
+    conv_valid_columns(p, in_x0, &kx0, &kx1);
+    int8_t *d = bytes;
+
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t in_y = in_y0 + p->dilation_h * ky;
+        if (in_y < 0 || in_y >= p->input.h || kx1 <= kx0) {
+            d = conv_fill(d, zero_point, tap_row);
+            continue;
+        }
+        const int8_t *in_row = &in_b[in_y * p->input.w * depth];
+        d = conv_fill(d, zero_point, kx0 * depth);
+        if (p->dilation_w == 1) {
+            d = conv_copy(d, &in_row[(in_x0 + kx0) * depth], (kx1 - kx0) * depth);
+        } else {
+            for (int32_t kx = kx0; kx < kx1; ++kx) {
+                d = conv_copy(d, &in_row[(in_x0 + p->dilation_w * kx) * depth], depth);
+            }
+        }
+        d = conv_fill(d, zero_point, (p->filter_w - kx1) * depth);
+    }
+    tc_widen_s8x4(bytes, p->gemv.blocks * 8, tc_dual_offset(p->input_offset), row);
+}
+
+void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, const int16_t *filter,
+                       int8_t *scratch_bytes, int8_t *output)
+{
+    int16_t *const scratch = (int16_t *)(void *)scratch_bytes; /* 8-aligned in the arena */
+    const int32_t words = (p->input.c & 3) == 0;
+
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int8_t *in_b = &input[b * p->input.h * p->input.w * p->input.c];
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            const int32_t in_y0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ox = 0; ox < p->output.w; ++ox) {
+                const int32_t in_x0 = ox * p->stride_w - p->pad_w;
+                if (words) {
+                    conv_gather_words(p, in_b, in_y0, in_x0, scratch);
+                } else {
+                    conv_gather_bytes(p, in_b, in_y0, in_x0, scratch_bytes + p->gemv.blocks * 16, scratch);
+                }
+                tc_gemv_s16(&p->gemv, scratch, filter,
+                            &output[((b * p->output.h + oy) * p->output.w + ox) * p->output.c]);
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+"""DEPTHWISE_CONV_2D.
+
+The portable call is the shared convolution layer (ops/conv.py). With a depth multiplier of 1
+the Cortex-M4 DSP build gets its own variant, ``tc_depthwise_conv2d_s8_planes``
+(firmware/kernels/arm/): the filter channel-major as int16 ([c][ky][kx]), the input offset
+folded into the bias, filter and bias doubled (its requantization takes 2 * acc), and a scratch
+buffer holding one int16 channel plane padded with the input zero point and the channel's
+accumulators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from pipeline.codegen.lowering import Layer, LoweringContext, ScratchRef, lowering
+from pipeline.codegen.ops.conv import _conv_layer
+
+
+def _even(n: int) -> int:
+    return n + (n & 1)
+
+
+def plane_bytes(out_hw: tuple[int, int], filter_hw: tuple[int, int], stride: tuple[int, int],
+                dilation: tuple[int, int]) -> int:
+    """Scratch of the DSP kernel (tc_depthwise_conv2d_s8_planes.c): the int16 plane of every input
+    row and column a tap reaches, a row's length rounded up to even, in either orientation, one
+    int16 pair of slack, then the channel's int32 accumulators with the longer output dimension
+    plus one of slack."""
+    h = (out_hw[0] - 1) * stride[0] + (filter_hw[0] - 1) * dilation[0] + 1
+    w = (out_hw[1] - 1) * stride[1] + (filter_hw[1] - 1) * dilation[1] + 1
+    return (max(h * _even(w), w * _even(h)) + 2) * 2 + (out_hw[0] * out_hw[1] + max(out_hw) + 1) * 4
+
+
+def _dsp_variant(ctx: LoweringContext, layer: Layer) -> Layer | None:
+    inp, flt, out = ctx.input(0), ctx.input(1), ctx.output()
+    if inp.shape[3] != out.shape[3]:
+        return None  # depth multiplier > 1: the portable kernel
+    if len(flt.shape) != 4 or flt.shape[0] != 1 or flt.shape[3] != out.shape[3]:
+        return None  # a filter the portable call takes as it is
+    o = ctx.op.options
+    channels = out.shape[3]
+    taps = flt.shape[1] * flt.shape[2]
+    weights = flt.array().reshape(taps, channels).T.astype(np.int64)  # [c][ky*kw + kx]
+    bias = ctx.input(2).array().astype(np.int64) if ctx.has_input(2) else np.zeros(channels, dtype=np.int64)
+    if bias.shape != (channels,):
+        return None
+    # The kernel sums w * x over the plane (raw input, padding = zero point) from the bias plus
+    # input offset * sum(w), and accumulates 2 * acc (doubled filter and bias) for tc_requantize_x2:
+    # every partial sum must stay below 2^30 in magnitude.
+    if int(np.abs(bias).max(initial=0)) + taps * 256 * int(np.abs(weights).max(initial=0)) >= 1 << 30:
+        return None
+    folded = bias - inp.zero_point * weights.sum(axis=1)
+    filter16 = ctx.const("filter_x2", 2 * weights, "int16_t")
+    bias2 = ctx.const("bias_x2", 2 * folded, "int32_t")
+    replaced = (f"{ctx.prefix}_filter", f"{ctx.prefix}_bias")
+    consts = [filter16, bias2, *(c for c in layer.consts if c.name not in replaced)]
+    scratch = plane_bytes((out.shape[1], out.shape[2]), (flt.shape[1], flt.shape[2]),
+                          (int(o["stride_h"]), int(o["stride_w"])),
+                          (int(o["dilation_h_factor"]), int(o["dilation_w_factor"])))
+    args = [layer.args[0], filter16.name, bias2.name, ScratchRef(layer.index), layer.args[3]]
+    return replace(layer, kernel="tc_depthwise_conv2d_s8_planes", args=args, consts=consts,
+                   scratch_bytes=scratch, dsp=None)
+
+
+@lowering("DEPTHWISE_CONV_2D")
+def depthwise_conv2d(ctx: LoweringContext) -> Layer:
+    layer = _conv_layer(ctx, "tc_depthwise_conv2d_s8", out_channels_axis=3)
+    layer.dsp = _dsp_variant(ctx, layer)
+    return layer

@@ -1,0 +1,97 @@
+"""The DSP build's CONV_2D and FULLY_CONNECTED kernels (the *_wide variants) against TFLM, bit for bit, in QEMU.
+
+Op-test cases (pipeline/optest/cases.py) chosen to cover what tc_conv2d_s8_wide and
+tc_fully_connected_s8_wide branch on: 1x1 and KxK filters, strides 1 to 3, SAME and VALID,
+dilation 2, input depths a multiple of 4 (the word-wide gather) and not (the value-by-value
+gather), output channels not a multiple of 4 (the last partial block), per-channel and
+per-tensor quantization, with and without bias, every fused activation; FULLY_CONNECTED with
+batches, depths not a multiple of 4 and per-tensor weights. Each case goes through the
+bring-your-own flow (its TFLM reference on random int8 inputs), is built with TC_KERNELS=dsp and
+booted in QEMU. TC_DSP_OPTEST_FULL=1 (shared with tests/test_dsp_ops.py) runs the first
+FULL_CASES cases of both ops instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.build import BuildRequest, build_firmware
+from pipeline.entry import model_build, run_until
+from pipeline.firmware_run import boot, compare_outputs
+from pipeline.optest.cases import OpCase, make_case
+from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing, _inputs
+from pipeline.tflite.reader import read_model
+from tests.conftest import require_tool
+
+pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
+
+FULL = os.environ.get("TC_DSP_OPTEST_FULL") == "1"
+FULL_CASES = 48
+VECTORS = 4
+
+# Indices into make_case(op, i, DEFAULT_SEED), with what each one covers.
+CONV_SELECTION = {
+    2: "3x3 stride 3 SAME, depth 7, one filter, per-tensor, RELU6",
+    3: "5x1 dilation 2 SAME, depth 2, 17 filters, no bias",
+    6: "1x1 SAME, depth 12 (word gather), 16 filters, bias",
+    13: "5x5 stride 3 VALID, depth 16 (word gather), RELU",
+    15: "3x1 stride 2 SAME, depth 5, 17 filters, RELU_N1_TO_1",
+    16: "1x1 stride 3 VALID, depth 4, 7 filters, per-tensor",
+    18: "1x1 stride 2 SAME, depth 8, 17 filters, per-channel",
+    20: "3x3 dilation 2 SAME, depth 16 (word gather, tap by tap), 48x48",
+}
+FC_SELECTION = {
+    0: "3 batches, depth 32, 33 units, per-tensor, RELU",
+    1: "depth 32, 2 units, per-channel, RELU_N1_TO_1",
+    3: "depth 8, 10 units, no bias",
+    4: "depth 3 (no whole word), 2 units, per-channel",
+}
+
+
+def _batch_first(case: OpCase) -> bool:
+    """The bring-your-own flow takes the first dimension as a batch of 1."""
+    return case.spec["input_shape"][0] == 1
+
+
+def _cases() -> list[OpCase]:
+    if FULL:
+        cases = [make_case(op, i, DEFAULT_SEED) for op in ("CONV_2D", "FULLY_CONNECTED") for i in range(FULL_CASES)]
+        return [c for c in cases if _batch_first(c)]
+    return [*(make_case("CONV_2D", i, DEFAULT_SEED) for i in CONV_SELECTION),
+            *(make_case("FULLY_CONNECTED", i, DEFAULT_SEED) for i in FC_SELECTION)]
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.case_id for c in CASES])
+def test_dsp_conv_fc_is_bit_exact_with_tflm(case: OpCase, tmp_path: Path) -> None:
+    require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
+    lost = _convert_missing([case], 1)
+    cached = CACHE / f"{case.key}.tflite"
+    if not cached.exists():
+        pytest.fail(f"{case.case_id}: the converter made no model: {lost or (CACHE / f'{case.key}.error').read_text()}")
+    tflite = tmp_path / f"dspop_{case.op.lower()}_{case.index}.tflite"
+    shutil.copy(cached, tflite)
+    inputs = tmp_path / "inputs.npy"
+    np.save(inputs, _inputs(read_model(tflite), case, VECTORS))
+
+    b = model_build(tflite=tflite, inputs=inputs)
+    run_until(b, "codegen")
+    codegen = (b.generated / "model.c").read_text()
+    wide = "tc_conv2d_s8_wide" if case.op == "CONV_2D" else "tc_fully_connected_s8_wide"
+    assert wide in codegen, f"{case.case_id}: the DSP build does not call {wide}"
+    fw = build_firmware(BuildRequest(b.generated, tmp_path / "fw", stack_bytes=8192, kernels="dsp"),
+                        on_line=lambda _line: None)
+    run = boot(fw.elf, tmp_path / "qemu", "qemu", b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
+    expected = np.load(b.reference)["tflm"]
+    expected = expected.reshape(len(expected), -1)
+    assert len(run.outputs()) == len(expected), f"{case.case_id}: {len(run.outputs())} vectors run, {len(expected)}"
+    exact = compare_outputs(run.outputs(), expected)
+    assert exact.first_mismatch is None, f"{case.case_id} {case.spec}: dsp against TFLM: {exact.message()}"

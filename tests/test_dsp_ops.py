@@ -1,0 +1,147 @@
+"""The DSP build's depthwise, pooling and ADD kernels against TFLM, bit for bit, in QEMU.
+
+Op-test cases (pipeline/optest/cases.py) chosen to cover what the DSP kernels branch on:
+depthwise stride 1 and 2, SAME and VALID, dilation, depth multiplier 1 and > 1 (the portable
+call), 3x3 and other filters, channel counts not a multiple of 4; ADD with broadcasting;
+average pooling. Each case goes through the bring-your-own flow (its TFLM reference on random
+int8 inputs), is built with TC_KERNELS=dsp and booted in QEMU, WORKERS cases at a time.
+TC_DSP_OPTEST_FULL=1 runs FULL_CASES cases per op instead of the default selection.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.build import BuildRequest, build_firmware
+from pipeline.codegen.ops.elementwise import _requantize
+from pipeline.entry import model_build, run_until
+from pipeline.firmware_run import boot, compare_outputs
+from pipeline.optest.cases import OpCase, make_case
+from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing, _inputs
+from pipeline.tflite.reader import read_model
+from tests.conftest import require_tool
+
+pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
+
+FULL = os.environ.get("TC_DSP_OPTEST_FULL") == "1"
+FULL_CASES = 24
+VECTORS = 16
+
+
+def _depthwise_selection() -> list[OpCase]:
+    """The first case of each feature the DSP depthwise kernel branches on."""
+    def dm1(s: dict) -> bool:
+        return s["depth_multiplier"] == 1
+
+    wanted = {
+        "3x3 stride 1 SAME": lambda s: dm1(s) and s["kernel"] == 3 and s["stride"] == 1 and s["dilation"] == 1
+        and s["padding"] == "SAME",
+        "3x3 stride 2 SAME": lambda s: dm1(s) and s["kernel_hw"] == [3, 3] and s["stride"] == 2
+        and s["padding"] == "SAME",
+        "3x3 stride 2 VALID": lambda s: dm1(s) and s["kernel"] == 3 and s["stride"] == 2 and s["padding"] == "VALID",
+        "3x1 (the tap loop)": lambda s: dm1(s) and s["kernel_hw"] == [3, 1],
+        "dilation 2": lambda s: dm1(s) and s["dilation"] == 2,
+        "5x5": lambda s: dm1(s) and s["kernel"] == 5,
+        "depth multiplier > 1": lambda s: s["depth_multiplier"] > 1,
+        "3x3, channels not a multiple of 4": lambda s: dm1(s) and s["kernel_hw"] == [3, 3]
+        and s["input_shape"][3] % 4 != 0,
+    }
+    chosen: dict[int, OpCase] = {}
+    for name, matches in wanted.items():
+        found = [c for c in (make_case("DEPTHWISE_CONV_2D", i, DEFAULT_SEED) for i in range(200)) if matches(c.spec)]
+        assert found, f"no DEPTHWISE_CONV_2D case with {name} among the first 200"
+        chosen.setdefault(found[0].index, found[0])
+    return list(chosen.values())
+
+
+def _cases() -> list[OpCase]:
+    if FULL:
+        cases = [make_case(op, i, DEFAULT_SEED) for op in ("DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D",
+                                                          "MAX_POOL_2D") for i in range(FULL_CASES)]
+        return [c for c in cases if c.op != "ADD" or c.options["rank"] == 4]
+    # Rank 4 only: the bring-your-own flow takes a batch of 1 as the first dimension.
+    rank4 = [c for c in (make_case("ADD", i, DEFAULT_SEED) for i in range(40)) if c.options["rank"] == 4]
+    adds = [c for c in rank4 if c.options["other"] in ("broadcast_const", "broadcast_mean")][:2]
+    adds.append(next(c for c in rank4 if c.options["other"] in ("activation", "const_same_shape")))
+    pools = [make_case("AVERAGE_POOL_2D", i, DEFAULT_SEED) for i in range(2)]
+    return [*_depthwise_selection(), *adds, *pools]
+
+
+CASES = _cases()
+WORKERS = 4  # cases built and booted at once: each is a cmake build and a QEMU run
+
+
+def _run_case(case: OpCase, work: Path) -> tuple[list[list[int]], np.ndarray]:
+    """The DSP firmware's outputs for the case's random inputs, and TFLM's."""
+    cached = CACHE / f"{case.key}.tflite"
+    if not cached.exists():
+        error = CACHE / f"{case.key}.error"
+        raise AssertionError(f"{case.case_id}: the converter made no model: "
+                             f"{error.read_text() if error.exists() else 'no error recorded'}")
+    work.mkdir(parents=True)
+    tflite = work / f"dspop_{case.op.lower()}_{case.index}.tflite"
+    shutil.copy(cached, tflite)
+    inputs = work / "inputs.npy"
+    np.save(inputs, _inputs(read_model(tflite), case, VECTORS))
+    b = model_build(tflite=tflite, inputs=inputs)
+    run_until(b, "codegen")
+    fw = build_firmware(BuildRequest(b.generated, work / "fw", stack_bytes=8192, kernels="dsp"),
+                        on_line=lambda _line: None)
+    run = boot(fw.elf, work / "qemu", "qemu", b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
+    expected = np.load(b.reference)["tflm"]
+    return run.outputs(), expected.reshape(len(expected), -1)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Future]:
+    """Every case run, WORKERS at a time (the models converted first, in one batch)."""
+    require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
+    _convert_missing(CASES, WORKERS)
+    root = tmp_path_factory.mktemp("dsp-ops")
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = {c.case_id: pool.submit(_run_case, c, root / f"{c.op.lower()}_{c.index}") for c in CASES}
+        wait(futures.values())
+    return futures
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.case_id for c in CASES])
+def test_dsp_op_is_bit_exact_with_tflm(case: OpCase, runs: dict[str, Future]) -> None:
+    outputs, expected = runs[case.case_id].result()
+    assert len(outputs) == len(expected), f"{case.case_id}: {len(outputs)} vectors run, {len(expected)} expected"
+    exact = compare_outputs(outputs, expected)
+    assert exact.first_mismatch is None, f"{case.case_id} {case.spec}: dsp against TFLM: {exact.message()}"
+
+
+def _requantize_x2(acc2: np.ndarray, multiplier: int, shift: int, zero_point: int) -> np.ndarray:
+    """tc_requantize_x2 (firmware/kernels/arm/tc_dsp_common.h) step by step, in int64."""
+    e = -shift
+    high = (acc2 * multiplier + (1 << 31)) >> 32  # SMMULR
+    rounded = high - (high < 0) + (1 << (e - 1)) + zero_point * (1 << e)
+    assert np.abs(rounded).max() < 1 << 31, "the int32 sum of tc_requantize_x2 would overflow"
+    return rounded >> e
+
+
+@pytest.mark.parametrize("shift", [-1, -2, -7, -9, -13, -20, -22])
+def test_requantize_x2_equals_the_reference_arithmetic(shift: int) -> None:
+    """The DSP kernels' four-instruction requantization of a doubled accumulator (ADD, depthwise)
+    equals tc_requantize's double rounding on random accumulators and on every kind of tie:
+    random inputs rarely land on a tie when the right shift is large (ADD's is about 20)."""
+    rng = np.random.default_rng(-shift)
+    for multiplier in [1 << 30, (1 << 31) - 1, *rng.integers(1 << 30, 1 << 31, 6).tolist()]:
+        acc = rng.integers(-(1 << 29), 1 << 29, 4000)
+        # Accumulators whose high half h = floor((acc * m + 2^30) / 2^31) sits exactly on a tie of
+        # h / 2^e, or one away from it, for either sign.
+        ties = np.array([k * (1 << -shift) + (1 << (-shift - 1)) + d for k in range(-40, 40) for d in (-1, 0, 1)])
+        acc_ties = np.unique((ties * (1 << 31) - (1 << 30)) // multiplier + np.array([[0], [1]])).ravel()
+        acc = np.concatenate([acc, acc_ties[np.abs(acc_ties) < 1 << 29]])
+        for zero_point in (-128, 0, 127):
+            got = _requantize_x2(2 * acc, multiplier, shift, zero_point)
+            want = _requantize(acc, multiplier, shift) + zero_point
+            assert np.array_equal(got, want), f"m={multiplier} shift={shift} zp={zero_point}"
