@@ -14,18 +14,14 @@ FULL_CASES cases of both ops instead.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from pipeline.build import BuildRequest, build_firmware
-from pipeline.entry import model_build, run_until
-from pipeline.firmware_run import boot, compare_outputs
+from pipeline.firmware_run import compare_outputs
 from pipeline.optest.cases import OpCase, make_case
-from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing, _inputs
-from pipeline.tflite.reader import read_model
+from pipeline.optest.firmware import run_case_on_firmware
+from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing
 from tests.conftest import require_tool
 
 pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
@@ -74,24 +70,12 @@ def test_dsp_conv_fc_is_bit_exact_with_tflm(case: OpCase, tmp_path: Path) -> Non
     require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
     lost = _convert_missing([case], 1)
-    cached = CACHE / f"{case.key}.tflite"
-    if not cached.exists():
+    if not (CACHE / f"{case.key}.tflite").exists():
         pytest.fail(f"{case.case_id}: the converter made no model: {lost or (CACHE / f'{case.key}.error').read_text()}")
-    tflite = tmp_path / f"dspop_{case.op.lower()}_{case.index}.tflite"
-    shutil.copy(cached, tflite)
-    inputs = tmp_path / "inputs.npy"
-    np.save(inputs, _inputs(read_model(tflite), case, VECTORS))
-
-    b = model_build(tflite=tflite, inputs=inputs)
-    run_until(b, "codegen")
-    codegen = (b.generated / "model.c").read_text()
+    run = run_case_on_firmware(case, tmp_path, VECTORS)
+    codegen = (run.build.generated / "model.c").read_text()
     wide = "tc_conv2d_s8_wide" if case.op == "CONV_2D" else "tc_fully_connected_s8_wide"
     assert wide in codegen, f"{case.case_id}: the DSP build does not call {wide}"
-    fw = build_firmware(BuildRequest(b.generated, tmp_path / "fw", stack_bytes=8192, kernels="dsp"),
-                        on_line=lambda _line: None)
-    run = boot(fw.elf, tmp_path / "qemu", "qemu", b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
-    expected = np.load(b.reference)["tflm"]
-    expected = expected.reshape(len(expected), -1)
-    assert len(run.outputs()) == len(expected), f"{case.case_id}: {len(run.outputs())} vectors run, {len(expected)}"
-    exact = compare_outputs(run.outputs(), expected)
+    assert len(run.outputs) == len(run.expected), f"{case.case_id}: {len(run.outputs)} vectors run, {len(run.expected)}"
+    exact = compare_outputs(run.outputs, run.expected)
     assert exact.first_mismatch is None, f"{case.case_id} {case.spec}: dsp against TFLM: {exact.message()}"

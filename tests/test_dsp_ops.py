@@ -11,20 +11,17 @@ TC_DSP_OPTEST_FULL=1 runs FULL_CASES cases per op instead of the default selecti
 from __future__ import annotations
 
 import os
-import shutil
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.build import BuildRequest, build_firmware
 from pipeline.codegen.ops.elementwise import _requantize
-from pipeline.entry import model_build, run_until
-from pipeline.firmware_run import boot, compare_outputs
+from pipeline.firmware_run import compare_outputs
 from pipeline.optest.cases import OpCase, make_case
-from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing, _inputs
-from pipeline.tflite.reader import read_model
+from pipeline.optest.firmware import run_case_on_firmware
+from pipeline.optest.runner import DEFAULT_SEED, _convert_missing
 from tests.conftest import require_tool
 
 pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
@@ -77,25 +74,10 @@ CASES = _cases()
 WORKERS = 4  # cases built and booted at once: each is a cmake build and a QEMU run
 
 
-def _run_case(case: OpCase, work: Path) -> tuple[list[list[int]], np.ndarray]:
+def _run_case(case: OpCase, work: Path) -> tuple[np.ndarray, np.ndarray]:
     """The DSP firmware's outputs for the case's random inputs, and TFLM's."""
-    cached = CACHE / f"{case.key}.tflite"
-    if not cached.exists():
-        error = CACHE / f"{case.key}.error"
-        raise AssertionError(f"{case.case_id}: the converter made no model: "
-                             f"{error.read_text() if error.exists() else 'no error recorded'}")
-    work.mkdir(parents=True)
-    tflite = work / f"dspop_{case.op.lower()}_{case.index}.tflite"
-    shutil.copy(cached, tflite)
-    inputs = work / "inputs.npy"
-    np.save(inputs, _inputs(read_model(tflite), case, VECTORS))
-    b = model_build(tflite=tflite, inputs=inputs)
-    run_until(b, "codegen")
-    fw = build_firmware(BuildRequest(b.generated, work / "fw", stack_bytes=8192, kernels="dsp"),
-                        on_line=lambda _line: None)
-    run = boot(fw.elf, work / "qemu", "qemu", b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
-    expected = np.load(b.reference)["tflm"]
-    return run.outputs(), expected.reshape(len(expected), -1)
+    run = run_case_on_firmware(case, work, VECTORS)
+    return run.outputs, run.expected
 
 
 @pytest.fixture(scope="module")

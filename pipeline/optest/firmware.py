@@ -1,0 +1,46 @@
+"""Run one op-test case on the firmware in QEMU: the DSP kernels' randomized bit-exactness check."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.build import BuildRequest, build_firmware
+from pipeline.entry import model_build, run_until
+from pipeline.firmware_run import boot
+from pipeline.optest.cases import OpCase
+from pipeline.optest.runner import CACHE, _inputs
+from pipeline.pipeline import ModelBuild
+from pipeline.tflite.reader import read_model
+
+
+@dataclass(frozen=True)
+class FirmwareCaseRun:
+    build: ModelBuild  # the case as a bring-your-own model (its generated C, its reference)
+    outputs: np.ndarray  # what the firmware printed, one row per vector
+    expected: np.ndarray  # TFLM's outputs, one row per vector
+
+
+def run_case_on_firmware(case: OpCase, work: Path, vectors: int, kernels: str = "dsp") -> FirmwareCaseRun:
+    """The case's converted model (from the op-test cache) on ``vectors`` random int8 inputs, through
+    the bring-your-own flow, built with ``kernels`` and booted in QEMU."""
+    cached = CACHE / f"{case.key}.tflite"
+    if not cached.exists():
+        error = CACHE / f"{case.key}.error"
+        raise AssertionError(f"{case.case_id}: the converter made no model: "
+                             f"{error.read_text() if error.exists() else 'no error recorded'}")
+    work.mkdir(parents=True, exist_ok=True)
+    tflite = work / f"dspop_{case.op.lower()}_{case.index}.tflite"
+    shutil.copy(cached, tflite)
+    inputs = work / "inputs.npy"
+    np.save(inputs, _inputs(read_model(tflite), case, vectors))
+    b = model_build(tflite=tflite, inputs=inputs)
+    run_until(b, "codegen")
+    fw = build_firmware(BuildRequest(b.generated, work / "fw", stack_bytes=8192, kernels=kernels),
+                        on_line=lambda _line: None)
+    run = boot(fw.elf, work / "qemu", "qemu", b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
+    expected = np.load(b.reference)["tflm"]
+    return FirmwareCaseRun(b, run.outputs(), expected.reshape(len(expected), -1))
