@@ -34,38 +34,49 @@
 
 static int32_t tc_even(int32_t n) { return (n + 1) & ~1; }
 
+/* n int8 from src, src_step apart, to n contiguous int16 at dst. */
+static inline void tc_dw_copy_line(const int8_t *src, int32_t src_step, int32_t n, int16_t *dst)
+{
+    for (; n >= 4; n -= 4) {
+        const int16_t a = src[0], b = src[src_step], d = src[2 * src_step], e = src[3 * src_step];
+        dst[0] = a;
+        dst[1] = b;
+        dst[2] = d;
+        dst[3] = e;
+        dst += 4;
+        src += 4 * src_step;
+    }
+    for (; n > 0; --n) {
+        *dst++ = *src;
+        src += src_step;
+    }
+}
+
 /*
  * Channel c of input image b into the plane's interior as int16: input (y, x) at
- * plane[(y + pad_h) * y_step + (x + pad_w) * x_step] for the rows and columns a tap reaches
- * (y + pad_h < ext_h, x + pad_w < ext_w). The input offset is not added: the generator folds
+ * plane[(y + pad_h) * plane_w + x + pad_w], or at plane[(x + pad_w) * plane_w + y + pad_h]
+ * transposed, for the rows and columns a tap reaches (y + pad_h < ext_h, x + pad_w < ext_w), one
+ * plane row at a time (contiguous stores). The input offset is not added: the generator folds
  * offset * (sum of the channel's filter) into the bias, and the border holds the input zero
  * point, whose taps then contribute (zp + offset) * w = 0 as the reference's skipped ones.
  */
 static void tc_dw_fill_plane(const tc_conv_params_t *p, const int8_t *in_b, int32_t c, int32_t ext_h,
-                             int32_t ext_w, int32_t y_step, int32_t x_step, int16_t *plane)
+                             int32_t ext_w, int32_t plane_w, int32_t transpose, int16_t *plane)
 {
     const int32_t depth = p->input.c;
+    const int32_t row_bytes = p->input.w * depth;
     const int32_t rows = tc_min_i32(p->input.h, ext_h - p->pad_h);
     const int32_t cols = tc_min_i32(p->input.w, ext_w - p->pad_w);
+    const int8_t *src = &in_b[c];
 
+    if (transpose) {
+        for (int32_t x = 0; x < cols; ++x) {
+            tc_dw_copy_line(&src[x * depth], row_bytes, rows, &plane[(x + p->pad_w) * plane_w + p->pad_h]);
+        }
+        return;
+    }
     for (int32_t y = 0; y < rows; ++y) {
-        const int8_t *src = &in_b[y * p->input.w * depth + c];
-        int16_t *dst = &plane[(y + p->pad_h) * y_step + p->pad_w * x_step];
-        int32_t x = cols;
-        for (; x >= 4; x -= 4) {
-            const int16_t a = src[0], b = src[depth], d = src[2 * depth], e = src[3 * depth];
-            dst[0] = a;
-            dst[x_step] = b;
-            dst[2 * x_step] = d;
-            dst[3 * x_step] = e;
-            dst += 4 * x_step;
-            src += 4 * depth;
-        }
-        for (; x > 0; --x) {
-            *dst = *src;
-            dst += x_step;
-            src += depth;
-        }
+        tc_dw_copy_line(&src[y * row_bytes], depth, cols, &plane[(y + p->pad_h) * plane_w + p->pad_w]);
     }
 }
 
@@ -77,17 +88,22 @@ typedef struct {
     tc_range_t act;
 } tc_dw_quant_t;
 
-static inline __attribute__((always_inline)) void tc_dw_requant_row(const int32_t *acc, int32_t n,
-                                                                     const tc_dw_quant_t *q, int32_t fast,
-                                                                     int32_t mode, int8_t *o, int32_t step)
+static inline __attribute__((always_inline)) void tc_dw_requant_lines(const int32_t *acc, int32_t lines,
+                                                                       int32_t line_len, const tc_dw_quant_t *q,
+                                                                       int32_t fast, int32_t mode, int8_t *o,
+                                                                       int32_t line_step, int32_t step)
 {
     const tc_dw_quant_t quant = *q;
-    for (; n > 0; --n) {
-        const int32_t a = *acc++;
-        const int32_t v = fast ? tc_requantize_x2(a, &quant.x2)
-                               : tc_requantize_split(a >> 1, &quant.split) + quant.output_offset;
-        *o = (int8_t)tc_clamp_act(v, quant.act, fast ? mode : 0);
-        o += step;
+    for (; lines > 0; --lines) {
+        int8_t *ol = o;
+        for (int32_t n = line_len; n > 0; --n) {
+            const int32_t a = *acc++;
+            const int32_t v = fast ? tc_requantize_x2(a, &quant.x2)
+                                   : tc_requantize_split(a >> 1, &quant.split) + quant.output_offset;
+            *ol = (int8_t)tc_clamp_act(v, quant.act, fast ? mode : 0);
+            ol += step;
+        }
+        o += line_step;
     }
 }
 
@@ -109,77 +125,120 @@ static void tc_dw_taps_channel(const tc_conv_params_t *p, const int16_t *plane, 
     }
 }
 
-/* One filter row of outputs ox and ox + 1 (3x3): r = the plane at (stride * oy + ky, stride * ox). */
-static inline __attribute__((always_inline)) void tc_dw_row_3x3(const int16_t *r, int32_t stride, int32_t w01,
-                                                                int32_t w12, int32_t *a0, int32_t *a1)
-{
-    /* r is word-aligned (even plane index): one LDRD for both words. */
-    uint64_t p0123;
-    __builtin_memcpy(&p0123, __builtin_assume_aligned(r, 4), sizeof(p0123));
-    const int32_t p01 = (int32_t)p0123, p23 = (int32_t)(p0123 >> 32);
-    *a0 = __smlabt(p23, w12, __smlad(p01, w01, *a0));
-    if (stride == 1) {
-        *a1 = __smlad(p23, w12, __smlatb(p01, w01, *a1));
-    } else {
-        *a1 = __smlabt(tc_load_word(r + 4), w12, __smlad(p23, w01, *a1));
-    }
-}
-
 /*
  * Every output of one channel into acc, 3x3, no dilation, stride 1 or 2 (both directions the
- * same), line by line along the plane's rows, the filter rows in registers as int16 pairs
- * (w0, w1) and (w1, w2). Output k of line l goes to acc[l * line_step + k * step]. An odd last
- * output runs as a pair whose second result is ignored (its taps are in the plane or its slack;
- * its store lands on the next line's first output, written after it, or in acc's slack).
+ * same), line by line along the plane's rows, two outputs per pass, the filter rows as int16 pairs
+ * (w0, w1) and (w1, w2) (index: filter row). Output k of line l goes to acc[l * line_len + k]. An
+ * odd last output runs as a pair whose second result is ignored (its taps are in the plane or its
+ * slack; its store lands on the next line's first output, written after it, or in acc's slack).
+ *
+ * Per pass and filter row (r: the plane at (stride * oy + ky, stride * ox), word-aligned: an even
+ * plane index), six MACs:
+ *   stride 1: out0 = (p0,p1).(w0,w1) + p2*w2      out1 = p1*w0 + (p2,p3).(w1,w2)
+ *   stride 2: out0 = (p0,p1).(w0,w1) + p2*w2      out1 = (p2,p3).(w0,w1) + p4*w2
+ * from one LDRD (and an LDR of p4). In assembly: the three row pointers, the acc pointer and its
+ * end, five filter words and four temporaries take all fourteen registers (gcc 12 spills its own
+ * version), so the last row's (w1, w2) and the bias come from the stack (and the memory the loop reads
+ * and writes is a "memory" clobber: an "m" operand for it would take a register).
  */
-static inline __attribute__((always_inline)) void tc_dw_3x3_channel(
-    const int16_t *plane, int32_t plane_w, int32_t stride, const int32_t w01[3], const int32_t w12[3], int32_t lines,
-    int32_t line_len, int32_t bias, int32_t *acc, int32_t line_step, int32_t step)
+static __attribute__((noinline)) void tc_dw_3x3_channel(const int16_t *plane, int32_t plane_w, int32_t stride,
+                                                        const int32_t w01[3], const int32_t w12[3], int32_t lines,
+                                                        int32_t line_len, int32_t bias, int32_t *acc)
 {
     const int32_t w01_0 = w01[0], w01_1 = w01[1], w01_2 = w01[2];
-    const int32_t w12_0 = w12[0], w12_1 = w12[1], w12_2 = w12[2];
+    const int32_t w12_0 = w12[0], w12_1 = w12[1];
+    const int32_t stack[2] = {bias, w12[2]};
+    const int32_t pairs = (line_len + 1) >> 1;
+
     for (int32_t line = 0; line < lines; ++line) {
-        const int16_t *r = &plane[line * stride * plane_w];
-        int32_t *a = &acc[line * line_step];
-        for (int32_t k = line_len; k > 0; k -= 2) {
-            int32_t a0 = bias, a1 = bias;
-            tc_dw_row_3x3(r, stride, w01_0, w12_0, &a0, &a1);
-            tc_dw_row_3x3(r + plane_w, stride, w01_1, w12_1, &a0, &a1);
-            tc_dw_row_3x3(r + 2 * plane_w, stride, w01_2, w12_2, &a0, &a1);
-            a[0] = a0;
-            a[step] = a1;
-            a += 2 * step;
-            r += 2 * stride;
+        const int16_t *r0 = &plane[line * stride * plane_w];
+        const int16_t *r1 = r0 + plane_w;
+        const int16_t *r2 = r1 + plane_w;
+        int32_t *a = &acc[line * line_len];
+        const int32_t *const end = a + 2 * pairs;
+        int32_t p01, p23, a0, a1;
+        if (stride == 1) {
+            __asm volatile(
+                "1:\n\t"
+                "ldr %[a0], %[bias]\n\t"
+                "mov %[a1], %[a0]\n\t"
+                "ldrd %[p01], %[p23], [%[r0]], #4\n\t"
+                "smlad %[a0], %[p01], %[w01_0], %[a0]\n\t"
+                "smlatb %[a1], %[p01], %[w01_0], %[a1]\n\t"
+                "smlabt %[a0], %[p23], %[w12_0], %[a0]\n\t"
+                "smlad %[a1], %[p23], %[w12_0], %[a1]\n\t"
+                "ldrd %[p01], %[p23], [%[r1]], #4\n\t"
+                "smlad %[a0], %[p01], %[w01_1], %[a0]\n\t"
+                "smlatb %[a1], %[p01], %[w01_1], %[a1]\n\t"
+                "smlabt %[a0], %[p23], %[w12_1], %[a0]\n\t"
+                "smlad %[a1], %[p23], %[w12_1], %[a1]\n\t"
+                "ldrd %[p01], %[p23], [%[r2]], #4\n\t"
+                "smlad %[a0], %[p01], %[w01_2], %[a0]\n\t"
+                "smlatb %[a1], %[p01], %[w01_2], %[a1]\n\t"
+                "ldr %[p01], %[w12_2]\n\t"
+                "smlabt %[a0], %[p23], %[p01], %[a0]\n\t"
+                "smlad %[a1], %[p23], %[p01], %[a1]\n\t"
+                "strd %[a0], %[a1], [%[a]], #8\n\t"
+                "cmp %[a], %[end]\n\t"
+                "bne 1b"
+                : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [a] "+r"(a), [p01] "=&r"(p01), [p23] "=&r"(p23),
+                  [a0] "=&r"(a0), [a1] "=&r"(a1)
+                : [end] "r"(end), [w01_0] "r"(w01_0), [w01_1] "r"(w01_1), [w01_2] "r"(w01_2), [w12_0] "r"(w12_0),
+                  [w12_1] "r"(w12_1), [bias] "m"(stack[0]), [w12_2] "m"(stack[1])
+                : "cc", "memory");
+        } else {
+            __asm volatile(
+                "1:\n\t"
+                "ldr %[a0], %[bias]\n\t"
+                "mov %[a1], %[a0]\n\t"
+                "ldrd %[p01], %[p23], [%[r0]], #8\n\t"
+                "smlad %[a0], %[p01], %[w01_0], %[a0]\n\t"
+                "smlabt %[a0], %[p23], %[w12_0], %[a0]\n\t"
+                "smlad %[a1], %[p23], %[w01_0], %[a1]\n\t"
+                "ldr %[p01], [%[r0]]\n\t"
+                "smlabt %[a1], %[p01], %[w12_0], %[a1]\n\t"
+                "ldrd %[p01], %[p23], [%[r1]], #8\n\t"
+                "smlad %[a0], %[p01], %[w01_1], %[a0]\n\t"
+                "smlabt %[a0], %[p23], %[w12_1], %[a0]\n\t"
+                "smlad %[a1], %[p23], %[w01_1], %[a1]\n\t"
+                "ldr %[p01], [%[r1]]\n\t"
+                "smlabt %[a1], %[p01], %[w12_1], %[a1]\n\t"
+                "ldrd %[p01], %[p23], [%[r2]], #8\n\t"
+                "smlad %[a0], %[p01], %[w01_2], %[a0]\n\t"
+                "smlad %[a1], %[p23], %[w01_2], %[a1]\n\t"
+                "ldr %[p01], %[w12_2]\n\t"
+                "smlabt %[a0], %[p23], %[p01], %[a0]\n\t"
+                "ldr %[p23], [%[r2]]\n\t"
+                "smlabt %[a1], %[p23], %[p01], %[a1]\n\t"
+                "strd %[a0], %[a1], [%[a]], #8\n\t"
+                "cmp %[a], %[end]\n\t"
+                "bne 1b"
+                : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [a] "+r"(a), [p01] "=&r"(p01), [p23] "=&r"(p23),
+                  [a0] "=&r"(a0), [a1] "=&r"(a1)
+                : [end] "r"(end), [w01_0] "r"(w01_0), [w01_1] "r"(w01_1), [w01_2] "r"(w01_2), [w12_0] "r"(w12_0),
+                  [w12_1] "r"(w12_1), [bias] "m"(stack[0]), [w12_2] "m"(stack[1])
+                : "cc", "memory");
         }
     }
 }
 
-static void tc_dw_3x3_channel_s1(const int16_t *plane, int32_t plane_w, const int32_t w01[3], const int32_t w12[3],
-                                 int32_t lines, int32_t line_len, int32_t bias, int32_t *acc, int32_t line_step,
-                                 int32_t step)
-{
-    tc_dw_3x3_channel(plane, plane_w, 1, w01, w12, lines, line_len, bias, acc, line_step, step);
-}
-
-static void tc_dw_3x3_channel_s2(const int16_t *plane, int32_t plane_w, const int32_t w01[3], const int32_t w12[3],
-                                 int32_t lines, int32_t line_len, int32_t bias, int32_t *acc, int32_t line_step,
-                                 int32_t step)
-{
-    tc_dw_3x3_channel(plane, plane_w, 2, w01, w12, lines, line_len, bias, acc, line_step, step);
-}
-
-/* The requantization of a channel, specialized by tc_requant_x2_ok and the clamp's mode. */
-static void tc_dw_requant_any(const int32_t *acc, int32_t n, const tc_dw_quant_t *q, int32_t fast, int32_t mode,
-                              int8_t *o, int32_t step)
+/*
+ * The requantization of a channel's accumulators (acc[line][k]) to out (output k of a line at
+ * o[line * line_step + k * step]), specialized by tc_requant_x2_ok and the clamp's mode; out of
+ * line, so that its loop has the registers to itself.
+ */
+static __attribute__((noinline)) void tc_dw_requant_any(const int32_t *acc, int32_t lines, int32_t line_len,
+                                                        const tc_dw_quant_t *q, int32_t fast, int32_t mode,
+                                                        int8_t *o, int32_t line_step, int32_t step)
 {
     if (!fast) {
-        tc_dw_requant_row(acc, n, q, 0, 0, o, step);
+        tc_dw_requant_lines(acc, lines, line_len, q, 0, 0, o, line_step, step);
     } else if (mode == 2) {
-        tc_dw_requant_row(acc, n, q, 1, 2, o, step);
+        tc_dw_requant_lines(acc, lines, line_len, q, 1, 2, o, line_step, step);
     } else if (mode == 1) {
-        tc_dw_requant_row(acc, n, q, 1, 1, o, step);
+        tc_dw_requant_lines(acc, lines, line_len, q, 1, 1, o, line_step, step);
     } else {
-        tc_dw_requant_row(acc, n, q, 1, 0, o, step);
+        tc_dw_requant_lines(acc, lines, line_len, q, 1, 0, o, line_step, step);
     }
 }
 
@@ -230,17 +289,15 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
                     w12[k] = tc_pack_i16x2(w[k * across + along], w[k * across + 2 * along]);
                 }
             }
-            tc_dw_fill_plane(p, in_b, c, ext_h, ext_w, transpose ? 1 : plane_w, transpose ? plane_w : 1, plane);
-            if (fast == 1) {
-                tc_dw_3x3_channel_s1(plane, plane_w, w01, w12, lines, line_len, acc0, acc, transpose ? 1 : out_w,
-                                     transpose ? out_w : 1);
-            } else if (fast == 2) {
-                tc_dw_3x3_channel_s2(plane, plane_w, w01, w12, lines, line_len, acc0, acc, transpose ? 1 : out_w,
-                                     transpose ? out_w : 1);
+            tc_dw_fill_plane(p, in_b, c, ext_h, ext_w, plane_w, transpose, plane);
+            if (fast) {
+                tc_dw_3x3_channel(plane, plane_w, fast, w01, w12, lines, line_len, acc0, acc);
             } else {
                 tc_dw_taps_channel(p, plane, plane_w, w, acc0, acc);
             }
-            tc_dw_requant_any(acc, out_h * out_w, &q, fast_q, mode, &out_b[c], channels);
+            /* acc is [line][k]: along an output row, or down an output column when transposed. */
+            tc_dw_requant_any(acc, lines, line_len, &q, fast_q, mode, &out_b[c],
+                              (transpose ? 1 : out_w) * channels, (transpose ? out_w : 1) * channels);
         }
     }
 }

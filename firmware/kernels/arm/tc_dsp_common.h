@@ -76,13 +76,9 @@ static inline int32_t tc_requantize_split(int32_t acc, const tc_requant_split_t 
  *   h = SMMULR(a2, m) = (2 a m + 2^31) >> 32 = floor((a m + 2^30) / 2^31), gemmlowp's high half
  *       (see tc_requantize_split: the floor equals its truncated nudged division for m >= 0);
  *   round half away from zero of h / 2^e, plus zp = (h - [h < 0] + 2^(e-1) + zp 2^e) >> e,
- * one constant c = 2^(e-1) + zp 2^e (e <= 22 keeps |h| + |c| below 2^31).
+ * one constant c = 2^(e-1) + zp 2^e (e <= 22 keeps |h| + |c| below 2^31). tc_requant_x2_t is in
+ * tc_kernels.h (the generator emits it for the *_wide kernels).
  */
-typedef struct {
-    int32_t multiplier;
-    int32_t right;       /* e */
-    int32_t round_zp;    /* 2^(e-1) + zp * 2^e */
-} tc_requant_x2_t;
 
 static inline int32_t tc_requant_x2_ok(int32_t shift) { return shift <= -1 && shift >= -22; }
 
@@ -95,10 +91,17 @@ static inline tc_requant_x2_t tc_requant_x2(int32_t multiplier, int32_t shift, i
     return q;
 }
 
+/* (a * b + 2^31) >> 32, one SMMULR (gcc 12 has no pattern for it). */
+static inline int32_t tc_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
 static inline int32_t tc_requantize_x2(int32_t acc2, const tc_requant_x2_t *q)
 {
-    int32_t high;
-    __asm("smmulr %0, %1, %2" : "=r"(high) : "r"(acc2), "r"(q->multiplier));
+    const int32_t high = tc_smmulr(acc2, q->multiplier);
     const int32_t rounded = high - (int32_t)((uint32_t)high >> 31) + q->round_zp;
     return rounded >> q->right;
 }

@@ -195,6 +195,16 @@ typedef struct {
     int32_t threshold;   /* (mask >> 1) + 1: round up from here, one more below zero */
 } tc_requant_ch_t;
 
+/*
+ * The shorter epilogue, on a doubled accumulator (filter and bias doubled by the generator), for a
+ * right shift e of 1 to 22: tc_requantize_x2 in kernels/arm/tc_dsp_common.h.
+ */
+typedef struct {
+    int32_t multiplier;
+    int32_t right;       /* e */
+    int32_t round_zp;    /* 2^(e-1) + zp * 2^e */
+} tc_requant_x2_t;
+
 /* The product of one int16 row with `channels` filters: shapes, epilogue constants. */
 typedef struct {
     int32_t blocks;      /* row length / 8: the row and every filter zero-padded to it */
@@ -202,7 +212,8 @@ typedef struct {
     int32_t output_offset;
     tc_range_t act;
     const int32_t *bias;          /* rounded up to 4 channels, zeros where the model has none */
-    const tc_requant_ch_t *quant; /* rounded up to 4 channels */
+    const tc_requant_ch_t *quant; /* rounded up to 4 channels; NULL with quant_x2 */
+    const tc_requant_x2_t *quant_x2; /* non-NULL: filter and bias doubled, this epilogue */
 } tc_gemv_params_t;
 
 /* CONV_2D, one group: each output position's patch gathered into int16 scratch (value + input offset,

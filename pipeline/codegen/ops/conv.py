@@ -64,23 +64,46 @@ def sxtb16_order(row_length: int) -> np.ndarray:
     return (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1)
 
 
+# tc_requantize_x2 (firmware/kernels/arm/tc_dsp_common.h) takes right shifts of 1 to 22 and a
+# doubled accumulator 2 * acc with |acc| < 2^30.
+X2_RIGHT_SHIFTS = range(1, 23)
+X2_ACC_BOUND = 1 << 30
+INT8_SPAN = 255  # the largest |int8 value + input offset|
+
+
+def x2_epilogue_fits(weights: np.ndarray, bias: np.ndarray | None, shift: list[int]) -> bool:
+    """Whether a product's layer takes the doubled-accumulator epilogue: every right shift in range,
+    every accumulator (bias plus the row times the filter) below 2^30 in magnitude, and the doubled
+    filter within int16."""
+    if any(-s not in X2_RIGHT_SHIFTS for s in shift):
+        return False
+    bound = INT8_SPAN * np.abs(weights).sum(axis=1).max(initial=0)
+    if bias is not None:
+        bound += np.abs(bias.astype(np.int64)).max(initial=0)
+    return int(bound) < X2_ACC_BOUND and 2 * int(np.abs(weights).max(initial=0)) <= 32767
+
+
 def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None, mult: list[int],
               shift: list[int], output_offset: int, act: str) -> tuple[str, list[ConstArray], int] | None:
     """The tc_gemv_params_t initializer, its constants and the row length of an int16 product.
 
-    None when a multiplier is outside [2^30, 2^31) (a zero scale): tc_requant_ch needs it there.
+    None when a multiplier is outside [2^30, 2^31) (a zero scale): both epilogues need it there.
 
     weights: (channels, row) values as they multiply the row (filter + filter offset). The
     filter becomes int16, each group of four in SXTB16 order, laid out per block of four
     channels, per 8 row values, per channel (the order tc_gemv_s16 reads it in); bias and the
-    split requantization constants are padded to the channel blocks.
+    requantization constants are padded to the channel blocks. Where x2_epilogue_fits, filter and
+    bias are doubled and the epilogue is tc_requantize_x2's (quant_x2); otherwise tc_requant_ch's
+    split form (quant).
     """
     if any(not (1 << 30) <= m < (1 << 31) for m in mult) or np.abs(weights).max(initial=0) > 32767:
         return None
+    x2 = x2_epilogue_fits(weights, bias, shift)
+    scale = 2 if x2 else 1
     channels, row = weights.shape
     padded_row, padded_channels = _round_up(row, WIDE_BLOCK), _round_up(channels, WIDE_CHANNELS)
     w = np.zeros((padded_channels, padded_row), dtype=np.int64)
-    w[:channels, :row] = weights
+    w[:channels, :row] = scale * weights
     slots = sxtb16_order(padded_row)
     permuted = np.empty_like(w)
     permuted[:, slots] = w  # value k goes to slot(k)
@@ -88,17 +111,23 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
                               WIDE_BLOCK).transpose(0, 2, 1, 3)
     b = np.zeros(padded_channels, dtype=np.int64)
     if bias is not None:
-        b[:channels] = bias
-    quant = np.zeros((padded_channels, 5), dtype=np.int64)
-    for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
-        right = max(-s, 0)
-        mask = (1 << right) - 1
-        quant[c] = (2 * m - (1 << 32), max(s, 0), right, mask, (mask >> 1) + 1)
+        b[:channels] = scale * bias.astype(np.int64)
+    if x2:
+        quant = np.zeros((padded_channels, 3), dtype=np.int64)
+        for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
+            quant[c] = (m, -s, (1 << (-s - 1)) + output_offset * (1 << -s))
+        quant_type, quant_fields = "quant_x2", ".quant = NULL, .quant_x2 = (const tc_requant_x2_t *)(const void *){}"
+    else:
+        quant = np.zeros((padded_channels, 5), dtype=np.int64)
+        for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
+            right = max(-s, 0)
+            mask = (1 << right) - 1
+            quant[c] = (2 * m - (1 << 32), max(s, 0), right, mask, (mask >> 1) + 1)
+        quant_type, quant_fields = "quant_wide", ".quant = (const tc_requant_ch_t *)(const void *){}, .quant_x2 = NULL"
     consts = [ctx.const("filter_s16", layout, "int16_t"), ctx.const("bias_wide", b, "int32_t"),
-              ctx.const("quant_wide", quant, "int32_t")]
+              ctx.const(quant_type, quant, "int32_t")]
     init = (f"{{.blocks = {padded_row // WIDE_BLOCK}, .channels = {channels}, .output_offset = {output_offset}, "
-            f".act = {act}, .bias = {consts[1].name}, "
-            f".quant = (const tc_requant_ch_t *)(const void *){consts[2].name}}}")
+            f".act = {act}, .bias = {consts[1].name}, {quant_fields.format(consts[2].name)}}}")
     return init, consts, padded_row
 
 

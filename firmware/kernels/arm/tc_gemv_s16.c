@@ -1,0 +1,185 @@
+/*
+ * The int16 matrix-vector product of the DSP build's CONV_2D and FULLY_CONNECTED (the *_wide
+ * kernels): every output channel of one row, four channels at a time.
+ *
+ * x: the row, `blocks` * 8 int16 (value + input offset, each group of four in SXTB16 order 0, 2,
+ * 1, 3), 8-byte aligned. w: per block of four channels, per 8 row values, per channel, the same 8
+ * values (the generator's layout: pipeline/codegen/ops/conv.py), so one LDRD fetches two pairs and
+ * the row is read once per four channels:
+ *   per 8 row values and 4 channels: 2 + 8 LDRD, 16 SMLAD (32 MACs).
+ * The accumulators start at the bias. Two epilogues, chosen by the generator per layer:
+ * - quant_x2 (filter and bias doubled, right shifts 1 to 22, |acc| < 2^30): tc_requantize_x2,
+ *   about eight instructions per output, specialized by the clamp's mode;
+ * - quant (any shift): tc_requant_ch, the split form of tc_requant.h's formula.
+ */
+#include <stddef.h>
+
+#include "tc_dsp.h"
+
+/* Two words, one LDRD with post-increment (gcc 12 issues one LDR per struct field). */
+static inline void tc_ldrd_w_ia(const int32_t **p, int32_t *lo, int32_t *hi)
+{
+    __asm("ldrd %0, %1, [%2], #8" : "=r"(*lo), "=r"(*hi), "+r"(*p) : "m"(*(const int32_t (*)[2]) * p));
+}
+
+static inline int32_t tc_ldr_w_ia(const int32_t **p)
+{
+    int32_t v;
+    __asm("ldr %0, [%1], #4" : "=r"(v), "+r"(*p) : "m"(**p));
+    return v;
+}
+
+/* a0..a3 += the row times the next four filters; *w moves past them. */
+static inline __attribute__((always_inline)) void tc_gemv_block4(const int16_t *x, const int16_t **w, int32_t blocks,
+                                                                 int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
+{
+    const int16_t *xp = x;
+    const int16_t *wp = *w;
+    int32_t n = blocks;
+    int32_t x0, x1, x2, x3, wa, wb;
+    /* Per 8 row values: 2 LDRD of the row, per channel 2 LDRD and 4 SMLAD (gcc 12 spills C). */
+    __asm volatile(
+        "1:\n\t"
+        "ldrd %[x0], %[x1], [%[xp]], #8\n\t"
+        "ldrd %[x2], %[x3], [%[xp]], #8\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a0], %[wa], %[x0], %[a0]\n\t"
+        "smlad %[a0], %[wb], %[x1], %[a0]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a0], %[wa], %[x2], %[a0]\n\t"
+        "smlad %[a0], %[wb], %[x3], %[a0]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a1], %[wa], %[x0], %[a1]\n\t"
+        "smlad %[a1], %[wb], %[x1], %[a1]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a1], %[wa], %[x2], %[a1]\n\t"
+        "smlad %[a1], %[wb], %[x3], %[a1]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a2], %[wa], %[x0], %[a2]\n\t"
+        "smlad %[a2], %[wb], %[x1], %[a2]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a2], %[wa], %[x2], %[a2]\n\t"
+        "smlad %[a2], %[wb], %[x3], %[a2]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a3], %[wa], %[x0], %[a3]\n\t"
+        "smlad %[a3], %[wb], %[x1], %[a3]\n\t"
+        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+        "smlad %[a3], %[wa], %[x2], %[a3]\n\t"
+        "smlad %[a3], %[wb], %[x3], %[a3]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b"
+        : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [a3] "+r"(*a3), [xp] "+r"(xp), [w] "+r"(wp),
+          [n] "+r"(n), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [wa] "=&r"(wa),
+          [wb] "=&r"(wb)
+        : "m"(*(const int16_t (*)[])x), "m"(*(const int16_t (*)[])wp)
+        : "cc");
+    *w = wp;
+}
+
+/*
+ * One channel's split epilogue: tc_requantize(acc, multiplier, shift) + output offset, clamped, with
+ * the shift split at generation time; *q walks the tc_requant_ch_t array (5 words per channel).
+ * Identical for every int32 acc (tests/test_requant_split.py checks it against tc_requant.h's
+ * formula):
+ * - gemmlowp's nudge-and-truncate equals (ab + 2^30) >> 31 (for ab < 0 both are
+ *   ceil((ab + 1 - 2^30) / 2^31)), and with multiplier2 = 2 * multiplier - 2^32 (the multiplier is in
+ *   [2^30, 2^31): the generator keeps layers with a zero multiplier on the portable call),
+ *   (2 * x * multiplier + 2^31) >> 32 = SMMULR(x, multiplier2) + x exactly; the saturating case
+ *   (both INT32_MIN) cannot occur;
+ * - RoundingDivideByPOT's remainder > (mask >> 1) + (d < 0) is remainder >= threshold + (d < 0).
+ */
+static inline int8_t tc_requant_ch(int32_t acc, const int32_t **q, int32_t output_offset, int32_t act_min,
+                                   int32_t act_max)
+{
+    int32_t multiplier, left, right, mask;
+    tc_ldrd_w_ia(q, &multiplier, &left);
+    tc_ldrd_w_ia(q, &right, &mask);
+    const int32_t x = (int32_t)((uint32_t)acc << left);
+    const int32_t d = (int32_t)((uint32_t)tc_smmulr(x, multiplier) + (uint32_t)x);
+    const uint32_t threshold = (uint32_t)tc_ldr_w_ia(q) + ((uint32_t)d >> 31);
+    int32_t r = d >> right;
+    /* r += remainder >= threshold: CMP sets the carry exactly then (both unsigned, <= 2^31). */
+    __asm("cmp %1, %2\n\tadc %0, %0, #0" : "+r"(r) : "r"((uint32_t)d & (uint32_t)mask), "r"(threshold) : "cc");
+    r += output_offset;
+    return (int8_t)tc_clamp_i32(r, act_min, act_max);
+}
+
+static void tc_gemv_s16_split(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
+{
+    const int32_t channels = p->channels;
+    const int32_t output_offset = p->output_offset;
+    const int32_t act_min = p->act.min;
+    const int32_t act_max = p->act.max;
+    const int32_t *bias = p->bias;
+    const int32_t *q = (const int32_t *)(const void *)p->quant;
+
+    for (int32_t c = 0; c < channels; c += 4) {
+        int32_t a[4];
+        tc_ldrd_w_ia(&bias, &a[0], &a[1]);
+        tc_ldrd_w_ia(&bias, &a[2], &a[3]);
+        tc_gemv_block4(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3]);
+        /* The last block may be partial: channels % 4 of its results are real. */
+        const int32_t n = tc_min_i32(4, channels - c);
+        for (int32_t k = 0; k < n; ++k) {
+            *out++ = tc_requant_ch(a[k], &q, output_offset, act_min, act_max);
+        }
+    }
+}
+
+/* tc_requantize_x2 of one doubled accumulator, clamped; *q walks the tc_requant_x2_t array. */
+static inline __attribute__((always_inline)) int8_t tc_requant_x2_ch(int32_t acc2, const tc_requant_x2_t **q,
+                                                                     tc_range_t act, int32_t mode)
+{
+    return (int8_t)tc_clamp_act(tc_requantize_x2(acc2, (*q)++), act, mode);
+}
+
+static inline __attribute__((always_inline)) void tc_gemv_s16_x2(const tc_gemv_params_t *p, const int16_t *x,
+                                                                 const int16_t *w, int8_t *out, int32_t mode)
+{
+    const int32_t channels = p->channels;
+    const tc_range_t act = p->act;
+    const int32_t *bias = p->bias;
+    const tc_requant_x2_t *q = p->quant_x2;
+    int32_t c = channels;
+
+    for (; c >= 4; c -= 4) {
+        int32_t a0, a1, a2, a3;
+        tc_ldrd_w_ia(&bias, &a0, &a1);
+        tc_ldrd_w_ia(&bias, &a2, &a3);
+        tc_gemv_block4(x, &w, p->blocks, &a0, &a1, &a2, &a3);
+        out[0] = tc_requant_x2_ch(a0, &q, act, mode);
+        out[1] = tc_requant_x2_ch(a1, &q, act, mode);
+        out[2] = tc_requant_x2_ch(a2, &q, act, mode);
+        out[3] = tc_requant_x2_ch(a3, &q, act, mode);
+        out += 4;
+    }
+    if (c > 0) {
+        /* The last, partial block: c of its results are real. */
+        int32_t a[4];
+        tc_ldrd_w_ia(&bias, &a[0], &a[1]);
+        tc_ldrd_w_ia(&bias, &a[2], &a[3]);
+        tc_gemv_block4(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3]);
+        for (int32_t k = 0; k < c; ++k) {
+            out[k] = tc_requant_x2_ch(a[k], &q, act, 0);
+        }
+    }
+}
+
+void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
+{
+    if (p->quant_x2 == NULL) {
+        tc_gemv_s16_split(p, x, w, out);
+        return;
+    }
+    switch (tc_act_mode(p->act)) {
+    case 2:
+        tc_gemv_s16_x2(p, x, w, out, 2);
+        break;
+    case 1:
+        tc_gemv_s16_x2(p, x, w, out, 1);
+        break;
+    default:
+        tc_gemv_s16_x2(p, x, w, out, 0);
+        break;
+    }
+}
