@@ -16,6 +16,11 @@
 static inline void conv_valid_columns(const tc_conv_wide_params_t *p, int32_t in_x0, int32_t *kx0, int32_t *kx1)
 {
     const int32_t d = p->dilation_w;
+    if (d == 1) { /* no division: the common case, once per output position */
+        *kx0 = tc_max_i32(0, -in_x0);
+        *kx1 = tc_min_i32(p->filter_w, p->input.w - in_x0);
+        return;
+    }
     *kx0 = in_x0 >= 0 ? 0 : (-in_x0 + d - 1) / d;
     *kx1 = tc_min_i32(p->filter_w, (p->input.w - in_x0 + d - 1) / d);
 }
@@ -54,9 +59,14 @@ static void conv_gather_words(const tc_conv_wide_params_t *p, const int8_t *in_b
     tc_zero_s16(d, row + p->gemv.blocks * 8);
 }
 
-/* n bytes from src to dst. */
+/* n bytes from src to dst, a word at a time while four are left (the M4 does unaligned LDR/STR). */
 static inline int8_t *conv_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
+    for (; n >= 4; n -= 4) {
+        __builtin_memcpy(dst, src, 4);
+        dst += 4;
+        src += 4;
+    }
     for (; n > 0; --n) {
         *dst++ = *src++;
     }
@@ -108,11 +118,72 @@ static void conv_gather_bytes(const tc_conv_wide_params_t *p, const int8_t *in_b
     tc_widen_s8x4(bytes, p->gemv.blocks * 8, tc_dual_offset(p->input_offset), row);
 }
 
+/*
+ * The patch of an output position whose taps all fall inside the input, without horizontal
+ * dilation (most positions): each filter row is one contiguous run of the input, widened directly
+ * when the depth is a multiple of 4, else copied into `bytes` a word at a time and then widened.
+ */
+static void conv_gather_inside(const tc_conv_wide_params_t *p, const int8_t *in_b, int32_t in_y0, int32_t in_x0,
+                               int8_t *bytes, int16_t *row)
+{
+    const int32_t depth = p->input.c;
+    const int32_t run = p->filter_w * depth;
+    const int32_t row_step = p->dilation_h * p->input.w * depth;
+    const int32_t offset2 = tc_dual_offset(p->input_offset);
+    const int8_t *src = &in_b[(in_y0 * p->input.w + in_x0) * depth];
+
+    if ((depth & 3) == 0) {
+        int16_t *d = row;
+        for (int32_t ky = p->filter_h; ky > 0; --ky, src += row_step) {
+            d = tc_widen_s8x4(src, run, offset2, d);
+        }
+        tc_zero_s16(d, row + p->gemv.blocks * 8);
+        return;
+    }
+    int8_t *d = bytes;
+    for (int32_t ky = p->filter_h; ky > 0; --ky, src += row_step) {
+        d = conv_copy(d, src, run);
+    }
+    tc_widen_s8x4(bytes, p->gemv.blocks * 8, offset2, row);
+}
+
+/*
+ * 1x1 without padding, depth a multiple of 4: the patch is one input pixel, widened a word at a time;
+ * the row's zero tail (past the depth) is written once.
+ */
+static void conv_1x1_words(const tc_conv_wide_params_t *p, const int8_t *input, const int16_t *filter,
+                           int16_t *row, int8_t *output)
+{
+    const int32_t depth = p->input.c;
+    const int32_t offset2 = tc_dual_offset(p->input_offset);
+    const int32_t x_step = p->stride_w * depth;
+    const int32_t y_step = p->stride_h * p->input.w * depth;
+
+    tc_zero_s16(row + depth, row + p->gemv.blocks * 8);
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int8_t *in_row = &input[b * p->input.h * p->input.w * depth];
+        for (int32_t oy = 0; oy < p->output.h; ++oy, in_row += y_step) {
+            const int8_t *in = in_row;
+            for (int32_t ox = 0; ox < p->output.w; ++ox, in += x_step) {
+                tc_widen_s8x4(in, depth, offset2, row);
+                tc_gemv_s16(&p->gemv, row, filter, output);
+                output += p->gemv.channels;
+            }
+        }
+    }
+}
+
 void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, const int16_t *filter,
                        int8_t *scratch_bytes, int8_t *output)
 {
     int16_t *const scratch = (int16_t *)(void *)scratch_bytes; /* 8-aligned in the arena */
     const int32_t words = (p->input.c & 3) == 0;
+    const int32_t last_tap_y = (p->filter_h - 1) * p->dilation_h;
+
+    if (words && p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0) {
+        conv_1x1_words(p, input, filter, scratch, output);
+        return;
+    }
 
     for (int32_t b = 0; b < p->output.n; ++b) {
         const int8_t *in_b = &input[b * p->input.h * p->input.w * p->input.c];
@@ -120,7 +191,11 @@ void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, cons
             const int32_t in_y0 = oy * p->stride_h - p->pad_h;
             for (int32_t ox = 0; ox < p->output.w; ++ox) {
                 const int32_t in_x0 = ox * p->stride_w - p->pad_w;
-                if (words) {
+                const int32_t inside = p->dilation_w == 1 && in_y0 >= 0 && in_y0 + last_tap_y < p->input.h &&
+                                       in_x0 >= 0 && in_x0 + p->filter_w <= p->input.w;
+                if (inside) {
+                    conv_gather_inside(p, in_b, in_y0, in_x0, scratch_bytes + p->gemv.blocks * 16, scratch);
+                } else if (words) {
                     conv_gather_words(p, in_b, in_y0, in_x0, scratch);
                 } else {
                     conv_gather_bytes(p, in_b, in_y0, in_x0, scratch_bytes + p->gemv.blocks * 16, scratch);
