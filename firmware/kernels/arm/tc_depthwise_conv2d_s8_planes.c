@@ -136,91 +136,101 @@ static void tc_dw_taps_channel(const tc_conv_params_t *p, const int16_t *plane, 
  * plane index), six MACs:
  *   stride 1: out0 = (p0,p1).(w0,w1) + p2*w2      out1 = p1*w0 + (p2,p3).(w1,w2)
  *   stride 2: out0 = (p0,p1).(w0,w1) + p2*w2      out1 = (p2,p3).(w0,w1) + p4*w2
- * from one LDRD (and an LDR of p4). In assembly: the three row pointers, the acc pointer and its
- * end, five filter words and four temporaries take all fourteen registers (gcc 12 spills its own
- * version), so the last row's (w1, w2) and the bias come from the stack (and the memory the loop reads
- * and writes is a "memory" clobber: an "m" operand for it would take a register).
+ * from one LDRD (and an LDR of p4). In assembly, both loops: the three row pointers, the acc
+ * pointer and its line's end, five filter words and four temporaries take all fourteen registers
+ * (gcc 12 spills its own version), so the last row's (w1, w2), the bias and the per-line constants
+ * live on the stack (and the memory the loop reads and writes is a "memory" clobber: an "m"
+ * operand for it would take a register).
  */
+#define TC_DW_3X3_LOOPS(ROW_PASS)                                                                            \
+    __asm volatile("2:\n\t"                                                                                  \
+                   "ldr %[a1], %[pair_bytes]\n\t"                                                            \
+                   "add %[end], %[a], %[a1]\n\t"                                                             \
+                   "1:\n\t"                                                                                  \
+                   "ldr %[a0], %[bias]\n\t"                                                                  \
+                   "mov %[a1], %[a0]\n\t" ROW_PASS "strd %[a0], %[a1], [%[a]], #8\n\t"                       \
+                   "cmp %[a], %[end]\n\t"                                                                    \
+                   "bne 1b\n\t"                                                                              \
+                   "ldr %[a0], %[skip]\n\t"                                                                  \
+                   "add %[r0], %[r0], %[a0]\n\t"                                                             \
+                   "add %[r1], %[r1], %[a0]\n\t"                                                             \
+                   "add %[r2], %[r2], %[a0]\n\t"                                                             \
+                   "ldr %[a0], %[back]\n\t"                                                                  \
+                   "sub %[a], %[a], %[a0]\n\t"                                                               \
+                   "ldr %[a0], %[lines]\n\t"                                                                 \
+                   "subs %[a0], %[a0], #1\n\t"                                                               \
+                   "str %[a0], %[lines]\n\t"                                                                 \
+                   "bne 2b"                                                                                  \
+                   : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [a] "+r"(a), [end] "=&r"(end),             \
+                     [p01] "=&r"(p01), [p23] "=&r"(p23), [a0] "=&r"(a0), [a1] "=&r"(a1),                      \
+                     [lines] "+m"(frame.lines)                                                                \
+                   : [w01_0] "r"(w01[0]), [w01_1] "r"(w01[1]), [w01_2] "r"(w01[2]), [w12_0] "r"(w12[0]),     \
+                     [w12_1] "r"(w12[1]), [bias] "m"(frame.bias), [w12_2] "m"(frame.w12_2),                   \
+                     [pair_bytes] "m"(frame.pair_bytes), [skip] "m"(frame.skip), [back] "m"(frame.back)       \
+                   : "cc", "memory")
+
 static __attribute__((noinline)) void tc_dw_3x3_channel(const int16_t *plane, int32_t plane_w, int32_t stride,
                                                         const int32_t w01[3], const int32_t w12[3], int32_t lines,
                                                         int32_t line_len, int32_t bias, int32_t *acc)
 {
-    const int32_t w01_0 = w01[0], w01_1 = w01[1], w01_2 = w01[2];
-    const int32_t w12_0 = w12[0], w12_1 = w12[1];
-    const int32_t stack[2] = {bias, w12[2]};
     const int32_t pairs = (line_len + 1) >> 1;
+    struct {
+        int32_t bias, w12_2;
+        int32_t pair_bytes; /* acc bytes of a line's passes */
+        int32_t skip;       /* from a line's last pass to the next line's first, in plane bytes */
+        int32_t back;       /* 4 when an odd line's dropped store must be overwritten */
+        int32_t lines;
+    } frame = {bias, w12[2], 8 * pairs, 2 * stride * plane_w - 4 * stride * pairs, 4 * (line_len & 1), lines};
+    const int16_t *r0 = plane;
+    const int16_t *r1 = r0 + plane_w;
+    const int16_t *r2 = r1 + plane_w;
+    int32_t *a = acc;
+    int32_t *end, p01, p23, a0, a1;
 
-    for (int32_t line = 0; line < lines; ++line) {
-        const int16_t *r0 = &plane[line * stride * plane_w];
-        const int16_t *r1 = r0 + plane_w;
-        const int16_t *r2 = r1 + plane_w;
-        int32_t *a = &acc[line * line_len];
-        const int32_t *const end = a + 2 * pairs;
-        int32_t p01, p23, a0, a1;
-        if (stride == 1) {
-            __asm volatile(
-                "1:\n\t"
-                "ldr %[a0], %[bias]\n\t"
-                "mov %[a1], %[a0]\n\t"
-                "ldrd %[p01], %[p23], [%[r0]], #4\n\t"
-                "smlad %[a0], %[p01], %[w01_0], %[a0]\n\t"
-                "smlatb %[a1], %[p01], %[w01_0], %[a1]\n\t"
-                "smlabt %[a0], %[p23], %[w12_0], %[a0]\n\t"
-                "smlad %[a1], %[p23], %[w12_0], %[a1]\n\t"
-                "ldrd %[p01], %[p23], [%[r1]], #4\n\t"
-                "smlad %[a0], %[p01], %[w01_1], %[a0]\n\t"
-                "smlatb %[a1], %[p01], %[w01_1], %[a1]\n\t"
-                "smlabt %[a0], %[p23], %[w12_1], %[a0]\n\t"
-                "smlad %[a1], %[p23], %[w12_1], %[a1]\n\t"
-                "ldrd %[p01], %[p23], [%[r2]], #4\n\t"
-                "smlad %[a0], %[p01], %[w01_2], %[a0]\n\t"
-                "smlatb %[a1], %[p01], %[w01_2], %[a1]\n\t"
-                "ldr %[p01], %[w12_2]\n\t"
-                "smlabt %[a0], %[p23], %[p01], %[a0]\n\t"
-                "smlad %[a1], %[p23], %[p01], %[a1]\n\t"
-                "strd %[a0], %[a1], [%[a]], #8\n\t"
-                "cmp %[a], %[end]\n\t"
-                "bne 1b"
-                : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [a] "+r"(a), [p01] "=&r"(p01), [p23] "=&r"(p23),
-                  [a0] "=&r"(a0), [a1] "=&r"(a1)
-                : [end] "r"(end), [w01_0] "r"(w01_0), [w01_1] "r"(w01_1), [w01_2] "r"(w01_2), [w12_0] "r"(w12_0),
-                  [w12_1] "r"(w12_1), [bias] "m"(stack[0]), [w12_2] "m"(stack[1])
-                : "cc", "memory");
-        } else {
-            __asm volatile(
-                "1:\n\t"
-                "ldr %[a0], %[bias]\n\t"
-                "mov %[a1], %[a0]\n\t"
-                "ldrd %[p01], %[p23], [%[r0]], #8\n\t"
-                "smlad %[a0], %[p01], %[w01_0], %[a0]\n\t"
-                "smlabt %[a0], %[p23], %[w12_0], %[a0]\n\t"
-                "smlad %[a1], %[p23], %[w01_0], %[a1]\n\t"
-                "ldr %[p01], [%[r0]]\n\t"
-                "smlabt %[a1], %[p01], %[w12_0], %[a1]\n\t"
-                "ldrd %[p01], %[p23], [%[r1]], #8\n\t"
-                "smlad %[a0], %[p01], %[w01_1], %[a0]\n\t"
-                "smlabt %[a0], %[p23], %[w12_1], %[a0]\n\t"
-                "smlad %[a1], %[p23], %[w01_1], %[a1]\n\t"
-                "ldr %[p01], [%[r1]]\n\t"
-                "smlabt %[a1], %[p01], %[w12_1], %[a1]\n\t"
-                "ldrd %[p01], %[p23], [%[r2]], #8\n\t"
-                "smlad %[a0], %[p01], %[w01_2], %[a0]\n\t"
-                "smlad %[a1], %[p23], %[w01_2], %[a1]\n\t"
-                "ldr %[p01], %[w12_2]\n\t"
-                "smlabt %[a0], %[p23], %[p01], %[a0]\n\t"
-                "ldr %[p23], [%[r2]]\n\t"
-                "smlabt %[a1], %[p23], %[p01], %[a1]\n\t"
-                "strd %[a0], %[a1], [%[a]], #8\n\t"
-                "cmp %[a], %[end]\n\t"
-                "bne 1b"
-                : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [a] "+r"(a), [p01] "=&r"(p01), [p23] "=&r"(p23),
-                  [a0] "=&r"(a0), [a1] "=&r"(a1)
-                : [end] "r"(end), [w01_0] "r"(w01_0), [w01_1] "r"(w01_1), [w01_2] "r"(w01_2), [w12_0] "r"(w12_0),
-                  [w12_1] "r"(w12_1), [bias] "m"(stack[0]), [w12_2] "m"(stack[1])
-                : "cc", "memory");
-        }
+    if (lines <= 0 || line_len <= 0) {
+        return;
+    }
+    if (stride == 1) {
+        TC_DW_3X3_LOOPS("ldrd %[p01], %[p23], [%[r0]], #4\n\t"
+                        "smlad %[a0], %[p01], %[w01_0], %[a0]\n\t"
+                        "smlatb %[a1], %[p01], %[w01_0], %[a1]\n\t"
+                        "smlabt %[a0], %[p23], %[w12_0], %[a0]\n\t"
+                        "smlad %[a1], %[p23], %[w12_0], %[a1]\n\t"
+                        "ldrd %[p01], %[p23], [%[r1]], #4\n\t"
+                        "smlad %[a0], %[p01], %[w01_1], %[a0]\n\t"
+                        "smlatb %[a1], %[p01], %[w01_1], %[a1]\n\t"
+                        "smlabt %[a0], %[p23], %[w12_1], %[a0]\n\t"
+                        "smlad %[a1], %[p23], %[w12_1], %[a1]\n\t"
+                        "ldrd %[p01], %[p23], [%[r2]], #4\n\t"
+                        "smlad %[a0], %[p01], %[w01_2], %[a0]\n\t"
+                        "smlatb %[a1], %[p01], %[w01_2], %[a1]\n\t"
+                        "ldr %[p01], %[w12_2]\n\t"
+                        "smlabt %[a0], %[p23], %[p01], %[a0]\n\t"
+                        "smlad %[a1], %[p23], %[p01], %[a1]\n\t");
+    } else {
+        TC_DW_3X3_LOOPS("ldrd %[p01], %[p23], [%[r0]], #8\n\t"
+                        "smlad %[a0], %[p01], %[w01_0], %[a0]\n\t"
+                        "smlabt %[a0], %[p23], %[w12_0], %[a0]\n\t"
+                        "smlad %[a1], %[p23], %[w01_0], %[a1]\n\t"
+                        "ldr %[p01], [%[r0]]\n\t"
+                        "smlabt %[a1], %[p01], %[w12_0], %[a1]\n\t"
+                        "ldrd %[p01], %[p23], [%[r1]], #8\n\t"
+                        "smlad %[a0], %[p01], %[w01_1], %[a0]\n\t"
+                        "smlabt %[a0], %[p23], %[w12_1], %[a0]\n\t"
+                        "smlad %[a1], %[p23], %[w01_1], %[a1]\n\t"
+                        "ldr %[p01], [%[r1]]\n\t"
+                        "smlabt %[a1], %[p01], %[w12_1], %[a1]\n\t"
+                        "ldrd %[p01], %[p23], [%[r2]], #8\n\t"
+                        "smlad %[a0], %[p01], %[w01_2], %[a0]\n\t"
+                        "smlad %[a1], %[p23], %[w01_2], %[a1]\n\t"
+                        "ldr %[p01], %[w12_2]\n\t"
+                        "smlabt %[a0], %[p23], %[p01], %[a0]\n\t"
+                        "ldr %[p23], [%[r2]]\n\t"
+                        "smlabt %[a1], %[p23], %[p01], %[a1]\n\t");
     }
 }
+
+#undef TC_DW_3X3_LOOPS
 
 /*
  * The requantization of a channel's accumulators (acc[line][k]) to out (output k of a line at
