@@ -4,9 +4,9 @@
  *
  * x: the row, `blocks` * 8 int16 (value + input offset, each group of four in SXTB16 order 0, 2,
  * 1, 3), 8-byte aligned. w: per block of four channels, per 8 row values, per channel, the same 8
- * values (the generator's layout: pipeline/codegen/ops/conv.py), so one LDRD fetches two pairs and
- * the row is read once per four channels:
- *   per 8 row values and 4 channels: 2 + 8 LDRD, 16 SMLAD (32 MACs).
+ * values (the generator's layout: pipeline/codegen/ops/conv.py), so one LDM fetches a channel's four
+ * pairs and the row is read once per four channels:
+ *   per 8 row values and 4 channels: 1 + 4 LDM, 16 SMLAD (32 MACs), 3 for the loop.
  * The accumulators start at the bias. Two epilogues, chosen by the generator per layer:
  * - quant_x2 (filter and bias doubled, right shifts 1 to 22, |acc| < 2^30): tc_requantize_x2,
  *   about eight instructions per output, specialized by the clamp's mode;
@@ -29,51 +29,68 @@ static inline int32_t tc_ldr_w_ia(const int32_t **p)
     return v;
 }
 
-/* a0..a3 += the row times the next four filters; *w moves past them. */
+/*
+ * a0..a3 += the row times the next four filters; *w moves past them. Per 8 row values: one LDM of
+ * the row (four words), per channel one LDM of its 8 values and 4 SMLAD, and the end test (the
+ * row's end from the stack: the loop takes all fourteen registers). LDM needs its registers in
+ * ascending order, so every operand has a fixed register.
+ */
 static inline __attribute__((always_inline)) void tc_gemv_block4(const int16_t *x, const int16_t **w, int32_t blocks,
-                                                                 int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
+                                                                 int32_t *acc0, int32_t *acc1, int32_t *acc2,
+                                                                 int32_t *acc3)
 {
-    const int16_t *xp = x;
-    const int16_t *wp = *w;
-    int32_t n = blocks;
-    int32_t x0, x1, x2, x3, wa, wb;
-    /* Per 8 row values: 2 LDRD of the row, per channel 2 LDRD and 4 SMLAD (gcc 12 spills C). */
+    register int32_t a0 __asm("r0") = *acc0;
+    register int32_t a1 __asm("r1") = *acc1;
+    register int32_t a2 __asm("r2") = *acc2;
+    register int32_t a3 __asm("r3") = *acc3;
+    register int32_t x0 __asm("r4");
+    register int32_t x1 __asm("r5");
+    register int32_t x2 __asm("r6");
+    register int32_t x3 __asm("r7");
+    register int32_t w0 __asm("r8");
+    register int32_t w1 __asm("r9");
+    register int32_t w2 __asm("r10");
+    register int32_t w3 __asm("r11");
+    register const int16_t *xp __asm("r12") = x;
+    register const int16_t *wp __asm("lr") = *w;
+    const int16_t *const x_end = x + blocks * 8;
+
     __asm volatile(
         "1:\n\t"
-        "ldrd %[x0], %[x1], [%[xp]], #8\n\t"
-        "ldrd %[x2], %[x3], [%[xp]], #8\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a0], %[wa], %[x0], %[a0]\n\t"
-        "smlad %[a0], %[wb], %[x1], %[a0]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a0], %[wa], %[x2], %[a0]\n\t"
-        "smlad %[a0], %[wb], %[x3], %[a0]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a1], %[wa], %[x0], %[a1]\n\t"
-        "smlad %[a1], %[wb], %[x1], %[a1]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a1], %[wa], %[x2], %[a1]\n\t"
-        "smlad %[a1], %[wb], %[x3], %[a1]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a2], %[wa], %[x0], %[a2]\n\t"
-        "smlad %[a2], %[wb], %[x1], %[a2]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a2], %[wa], %[x2], %[a2]\n\t"
-        "smlad %[a2], %[wb], %[x3], %[a2]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a3], %[wa], %[x0], %[a3]\n\t"
-        "smlad %[a3], %[wb], %[x1], %[a3]\n\t"
-        "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-        "smlad %[a3], %[wa], %[x2], %[a3]\n\t"
-        "smlad %[a3], %[wb], %[x3], %[a3]\n\t"
-        "subs %[n], %[n], #1\n\t"
+        "ldm %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+        "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+        "smlad %[a0], %[w0], %[x0], %[a0]\n\t"
+        "smlad %[a0], %[w1], %[x1], %[a0]\n\t"
+        "smlad %[a0], %[w2], %[x2], %[a0]\n\t"
+        "smlad %[a0], %[w3], %[x3], %[a0]\n\t"
+        "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+        "smlad %[a1], %[w0], %[x0], %[a1]\n\t"
+        "smlad %[a1], %[w1], %[x1], %[a1]\n\t"
+        "smlad %[a1], %[w2], %[x2], %[a1]\n\t"
+        "smlad %[a1], %[w3], %[x3], %[a1]\n\t"
+        "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+        "smlad %[a2], %[w0], %[x0], %[a2]\n\t"
+        "smlad %[a2], %[w1], %[x1], %[a2]\n\t"
+        "smlad %[a2], %[w2], %[x2], %[a2]\n\t"
+        "smlad %[a2], %[w3], %[x3], %[a2]\n\t"
+        "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+        "smlad %[a3], %[w0], %[x0], %[a3]\n\t"
+        "smlad %[a3], %[w1], %[x1], %[a3]\n\t"
+        "smlad %[a3], %[w2], %[x2], %[a3]\n\t"
+        "smlad %[a3], %[w3], %[x3], %[a3]\n\t"
+        "ldr %[w0], %[x_end]\n\t"
+        "cmp %[xp], %[w0]\n\t"
         "bne 1b"
-        : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [a3] "+r"(*a3), [xp] "+r"(xp), [w] "+r"(wp),
-          [n] "+r"(n), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [wa] "=&r"(wa),
-          [wb] "=&r"(wb)
-        : "m"(*(const int16_t (*)[])x), "m"(*(const int16_t (*)[])wp)
-        : "cc");
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp),
+          [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1),
+          [w2] "=&r"(w2), [w3] "=&r"(w3)
+        : [x_end] "m"(x_end)
+        : "cc", "memory");
     *w = wp;
+    *acc0 = a0;
+    *acc1 = a1;
+    *acc2 = a2;
+    *acc3 = a3;
 }
 
 /*
