@@ -40,14 +40,25 @@ class BenchResult:
     arena_bytes: int
     ram_bytes: int
     layers: list[LayerBench]
+    tflm_cmsis_nn_instructions: int | None = None  # the model config's [reference], where it has one
+    target_instructions: int | None = None
+
+    @property
+    def target_met(self) -> bool | None:
+        """Whether the instruction count is within the target; None without one."""
+        if self.target_instructions is None:
+            return None
+        return self.instructions_per_inference <= self.target_instructions
 
 
-COLUMNS = ("model", "MACs", "instructions", "MACs/instr", "model_flash_bytes", "arena_bytes", "ram_bytes")
+COLUMNS = ("model", "MACs", "instructions", "MACs/instr", "model_flash_bytes", "arena_bytes", "ram_bytes",
+           "TFLM+CMSIS-NN", "ratio", "target")
 
 
 def bench_model(name: str) -> BenchResult:
     """Build (or reuse) one model up to the QEMU run and collect its figures."""
     b = model_build(name)
+    reference = b.cfg.reference
     sizes = run_until(b, "build")["sizes"]
     instructions = int(run_until(b, "simulate", BENCH_EMULATOR)["instructions_per_inference"])
     codegen = json.loads((b.generated / "codegen.json").read_text())
@@ -65,13 +76,26 @@ def bench_model(name: str) -> BenchResult:
             LayerBench(str(layer["op"]), int(layer["macs"]), profiled.get(int(layer["index"]), 0))
             for layer in codegen["layers"]
         ],
+        tflm_cmsis_nn_instructions=reference.get("tflm_cmsis_nn_instructions"),
+        target_instructions=reference.get("target_instructions"),
     )
+
+
+def _reference_cells(r: BenchResult) -> tuple[str, str, str]:
+    """TFLM + CMSIS-NN's count, ours as a fraction of it, and the target with its verdict."""
+    tflm = r.tflm_cmsis_nn_instructions
+    ratio = f"{r.instructions_per_inference / tflm:.3f}" if tflm else "-"
+    if r.target_instructions is None:
+        target = "-"
+    else:
+        target = f"<= {r.target_instructions:,} {'met' if r.target_met else 'MISSED'}"
+    return (f"{tflm:,}" if tflm else "-", ratio, target)
 
 
 def _rows(results: list[BenchResult]) -> list[tuple[str, ...]]:
     return [
         (r.model, f"{r.macs:,}", f"{r.instructions_per_inference:,}", f"{r.mac_per_instruction:.3f}",
-         f"{r.model_flash_bytes:,}", f"{r.arena_bytes:,}", f"{r.ram_bytes:,}")
+         f"{r.model_flash_bytes:,}", f"{r.arena_bytes:,}", f"{r.ram_bytes:,}", *_reference_cells(r))
         for r in results
     ]
 
@@ -87,14 +111,17 @@ def format_table(results: list[BenchResult]) -> str:
 def format_markdown(results: list[BenchResult]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in _rows(results)]
-    note = "\nInstructions per inference counted exactly in QEMU (SysTick + icount), DSP kernels.\n"
+    note = ("\nInstructions per inference counted exactly in QEMU (SysTick + icount), DSP kernels. "
+            "TFLM+CMSIS-NN: the same count for TFLM with CMSIS-NN on the same architecture (models/<name>/"
+            "config.toml [reference]); ratio: ours / theirs.\n")
     return "\n".join(lines) + "\n" + note
 
 
 def write_reports(results: list[BenchResult], out_dir: Path = BUILD_DIR) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "bench.json", out_dir / "bench.md"
-    write_atomically(json_path, json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    rows = [{**asdict(r), "target_met": r.target_met} for r in results]
+    write_atomically(json_path, json.dumps(rows, indent=2) + "\n")
     write_atomically(md_path, format_markdown(results))
     return json_path, md_path
 
@@ -105,4 +132,13 @@ def run_bench(models: list[str]) -> list[BenchResult]:
     print(format_table(results), flush=True)
     json_path, md_path = write_reports(results)
     print(f"bench: -> {json_path}, {md_path}", flush=True)
+    print(target_summary(results), flush=True)
     return results
+
+
+def target_summary(results: list[BenchResult]) -> str:
+    """One line: how many models with a target meet it, naming those that miss."""
+    judged = [r for r in results if r.target_met is not None]
+    missed = [r.model for r in judged if not r.target_met]
+    line = f"bench: {len(judged) - len(missed)} of {len(judged)} instruction targets met"
+    return line + (f"; missed: {', '.join(missed)}" if missed else "")

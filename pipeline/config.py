@@ -69,6 +69,7 @@ class ModelConfig:
     representative_samples: int
     emulator: EmulatorConfig
     budgets: dict[str, float] = field(default_factory=dict)
+    reference: dict[str, int] = field(default_factory=dict)  # [reference]: what `invoke bench` compares with
     tflite: Path | None = None  # a bring-your-own model instead of training
     raw: dict[str, Any] = field(default_factory=dict)  # the whole file, for stage fingerprints
 
@@ -93,6 +94,9 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     "quantization": {"representative_samples": (int,)},
     "emulator": {"wall_timeout_s": (float, int), "emulated_timeout_s": (float, int)},
     "budgets": {key: (float, int) for key in BUDGET_KEYS},
+    # What `invoke bench` compares against: TFLM with CMSIS-NN's instruction count for the same
+    # architecture (same QEMU method) and the performance target derived from it.
+    "reference": {"tflm_cmsis_nn_instructions": (int,), "target_instructions": (int,)},
 }
 
 
@@ -170,6 +174,7 @@ def load_config(path: Path) -> ModelConfig:
         representative_samples=int(data.get("quantization", {}).get("representative_samples", 100)),
         emulator=EmulatorConfig(float(emu.get("wall_timeout_s", 120.0)), float(emu.get("emulated_timeout_s", 60.0))),
         budgets={k: float(v) for k, v in data.get("budgets", {}).items()},
+        reference={k: int(v) for k, v in data.get("reference", {}).items()},
         raw=data,
     )
 

@@ -1,0 +1,69 @@
+"""`invoke bench`'s reports (pipeline/bench.py) and the performance targets in the model configs.
+
+The benchmark itself runs the emulator (`invoke bench`); here its reports are built from given
+figures, and every model config with a [reference] is checked to gate below its target.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.bench import BenchResult, LayerBench, format_markdown, format_table, target_summary, write_reports
+from pipeline.config import MODELS_DIR, load_config
+
+BENCH_JSON_KEYS = {"model", "macs", "instructions_per_inference", "mac_per_instruction", "model_flash_bytes",
+                   "arena_bytes", "ram_bytes", "layers"}
+
+
+def _result(model: str, instructions: int, target: int | None) -> BenchResult:
+    return BenchResult(
+        model=model, macs=1000, instructions_per_inference=instructions,
+        mac_per_instruction=round(1000 / instructions, 4), model_flash_bytes=2048, arena_bytes=512,
+        ram_bytes=1600, layers=[LayerBench("CONV_2D", 1000, instructions - 10), LayerBench("RESHAPE", 0, 0)],
+        tflm_cmsis_nn_instructions=None if target is None else 2 * target, target_instructions=target,
+    )
+
+
+def test_the_table_judges_each_target_and_the_summary_names_the_misses() -> None:
+    results = [_result("fast", 900, 1000), _result("slow", 1100, 1000), _result("free", 5000, None)]
+    table = format_table(results)
+    rows = {line.split()[0]: line for line in table.splitlines()[2:]}
+    assert rows["fast"].endswith("<= 1,000 met")
+    assert rows["slow"].endswith("<= 1,000 MISSED")
+    assert "0.450" in rows["fast"]  # 900 / 2,000: the ratio to TFLM + CMSIS-NN
+    assert rows["free"].split()[-3:] == ["-", "-", "-"]
+    assert target_summary(results) == "bench: 1 of 2 instruction targets met; missed: slow"
+    assert target_summary(results[:1]) == "bench: 1 of 1 instruction targets met"
+    assert "| slow |" in format_markdown(results)
+
+
+def test_bench_json_holds_the_documented_fields(tmp_path: Path) -> None:
+    json_path, md_path = write_reports([_result("fast", 900, 1000), _result("free", 5000, None)], tmp_path)
+    rows = json.loads(json_path.read_text())
+    assert [r["model"] for r in rows] == ["fast", "free"]
+    for row in rows:
+        assert row.keys() >= BENCH_JSON_KEYS
+        conv = {"op": "CONV_2D", "macs": 1000, "instructions": row["instructions_per_inference"] - 10}
+        assert row["layers"][0] == conv
+    assert [r["target_met"] for r in rows] == [True, None]
+    assert md_path.read_text().startswith("| model |")
+
+
+REFERENCED = sorted(p.parent.name for p in MODELS_DIR.glob("*/config.toml") if "[reference]" in p.read_text())
+
+
+def test_the_mlperf_models_have_a_reference() -> None:
+    assert {"kws_dscnn", "ic_resnet8", "vww_mobilenet", "ad_autoencoder"} <= set(REFERENCED)
+
+
+@pytest.mark.parametrize("model", REFERENCED)
+def test_the_instruction_budget_enforces_the_target(model: str) -> None:
+    """A budget above the target would let a regression past the target through the Robot suite."""
+    cfg = load_config(MODELS_DIR / model / "config.toml")
+    target = cfg.reference["target_instructions"]
+    budget = cfg.budgets["max_instructions_per_inference"]
+    assert target < cfg.reference["tflm_cmsis_nn_instructions"], f"{model}: the target is not below TFLM + CMSIS-NN"
+    assert budget <= target, f"{model}: max_instructions_per_inference {budget:,.0f} exceeds the target {target:,}"
