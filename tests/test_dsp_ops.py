@@ -112,7 +112,7 @@ def _requantize_x2(acc2: np.ndarray, multiplier: int, shift: int, zero_point: in
 
 @pytest.mark.parametrize("shift", [-1, -2, -7, -9, -13, -20, -22])
 def test_requantize_x2_equals_the_reference_arithmetic(shift: int) -> None:
-    """The DSP kernels' four-instruction requantization of a doubled accumulator (ADD, depthwise)
+    """The DSP kernels' four-instruction requantization of a doubled accumulator (ADD, depthwise, CONV/FC)
     equals tc_requantize's double rounding on random accumulators and on every kind of tie:
     random inputs rarely land on a tie when the right shift is large (ADD's is about 20)."""
     rng = np.random.default_rng(-shift)

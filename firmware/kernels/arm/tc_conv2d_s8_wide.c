@@ -4,9 +4,10 @@
  *
  * For each output position the patch [ky][kx][c] is gathered into the int16 scratch row as
  * value + input offset (0 at padding taps, as input + offset is there in the reference), in
- * SXTB16 pair order, zero-padded to a multiple of 8; then tc_gemv_s16 (tc_dsp.h) computes
- * every output channel from it, four at a time, two MACs per SMLAD on LDRD-loaded pairs.
- * Depths that are a multiple of 4 are widened from the input a word at a time (one LDR, two
+ * SXTB16 pair order, zero-padded to a multiple of 8; then tc_gemv_s16 (tc_gemv_s16.c) computes
+ * every output channel from it, four at a time, two MACs per SMLAD on LDM-loaded pairs.
+ * A 1x1 layer without padding widens its input pixel directly; a position whose taps all fall
+ * inside the input copies each filter row as one run. Otherwise, depths that are a multiple of 4 are widened from the input a word at a time (one LDR, two
  * SXTAB16, two stores per four values); other depths are first gathered as int8 after the int16
  * row in the scratch (the generator reserves both), then widened the same way.
  */

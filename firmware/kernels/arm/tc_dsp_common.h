@@ -1,6 +1,6 @@
 /*
- * Cortex-M4 helpers shared by the DEPTHWISE_CONV_2D, pooling and element-wise
- * DSP kernels of this directory (the convolution kernels have tc_dsp.h).
+ * Cortex-M4 helpers shared by the DSP kernels of this directory: loads, SXTAB16, the
+ * requantizations and the clamp (the convolution kernels add tc_dsp.h's).
  */
 #ifndef TC_DSP_COMMON_H
 #define TC_DSP_COMMON_H

@@ -48,7 +48,7 @@ def _conv_layer(ctx: LoweringContext, kernel: str, out_channels_axis: int) -> La
     )
 
 
-# The DSP build's int16 matrix-vector product (tc_gemv_s16 in firmware/kernels/arm/tc_dsp.h):
+# The DSP build's int16 matrix-vector product (firmware/kernels/arm/tc_gemv_s16.c):
 # rows padded to a multiple of WIDE_BLOCK values, output channels to a multiple of WIDE_CHANNELS.
 WIDE_BLOCK = 8
 WIDE_CHANNELS = 4
