@@ -24,11 +24,10 @@
  * even so that the pairs are word-aligned, room for either orientation, and
  * one word of slack after it (an odd last output runs as a pair: its
  * partner's taps, never used, may read up to two int16 past the row). Then
- * the channel's int32 accumulators and as many again as the longer output
- * dimension, plus one (the dropped stores). All of a channel's accumulators
- * come first, then its requantization in one flat pass (output stride: the
- * channel count). The generator's scratch size is the same formula
- * (pipeline/codegen/ops/depthwise.py).
+ * the channel's int32 accumulators, [line][k] contiguous, plus one (the last
+ * odd line's dropped store). All of a channel's accumulators come first, then
+ * its requantization line by line (tc_dw_requant_any). The generator's scratch
+ * size is the same formula (pipeline/codegen/ops/depthwise.py).
  */
 #include "tc_dsp_common.h"
 
@@ -273,7 +272,7 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
     const int32_t line_len = transpose ? out_h : out_w;
     int16_t *plane = (int16_t *)(void *)scratch;
     /* After the plane and its slack (a whole number of words: plane_size is even): the channel's
-     * accumulators, [oy][ox], and the slack of an odd line's dropped store. */
+     * accumulators, [line][k], and the slack of an odd last line's dropped store. */
     int32_t *acc = (int32_t *)(void *)&plane[plane_size];
 
     /* The border is never written below: the input zero point (padding) for every channel. */

@@ -26,11 +26,11 @@ def plane_bytes(out_hw: tuple[int, int], filter_hw: tuple[int, int], stride: tup
                 dilation: tuple[int, int]) -> int:
     """Scratch of the DSP kernel (tc_depthwise_conv2d_s8_planes.c): the int16 plane of every input
     row and column a tap reaches, a row's length rounded up to even, in either orientation, one
-    int16 pair of slack, then the channel's int32 accumulators with the longer output dimension
-    plus one of slack."""
+    int16 pair of slack, then the channel's int32 accumulators plus one of slack (the dropped store
+    of an odd last line)."""
     h = (out_hw[0] - 1) * stride[0] + (filter_hw[0] - 1) * dilation[0] + 1
     w = (out_hw[1] - 1) * stride[1] + (filter_hw[1] - 1) * dilation[1] + 1
-    return (max(h * _even(w), w * _even(h)) + 2) * 2 + (out_hw[0] * out_hw[1] + max(out_hw) + 1) * 4
+    return (max(h * _even(w), w * _even(h)) + 2) * 2 + (out_hw[0] * out_hw[1] + 1) * 4
 
 
 def _dsp_variant(ctx: LoweringContext, layer: Layer) -> Layer | None:
