@@ -20,7 +20,7 @@ import pytest
 
 from pipeline.firmware_run import compare_outputs
 from pipeline.optest.cases import OpCase, make_case
-from pipeline.optest.firmware import run_case_on_firmware
+from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware
 from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing
 from tests.conftest import require_tool
 
@@ -72,7 +72,10 @@ def test_dsp_conv_fc_is_bit_exact_with_tflm(case: OpCase, tmp_path: Path) -> Non
     lost = _convert_missing([case], 1)
     if not (CACHE / f"{case.key}.tflite").exists():
         pytest.fail(f"{case.case_id}: the converter made no model: {lost or (CACHE / f'{case.key}.error').read_text()}")
-    run = run_case_on_firmware(case, tmp_path, VECTORS)
+    try:
+        run = run_case_on_firmware(case, tmp_path, VECTORS)
+    except CaseTooLargeForMcu as too_large:  # only among the full run's cases: reported, never passed
+        pytest.skip(str(too_large))
     codegen = (run.build.generated / "model.c").read_text()
     wide = "tc_conv2d_s8_wide" if case.op == "CONV_2D" else "tc_fully_connected_s8_wide"
     assert wide in codegen, f"{case.case_id}: the DSP build does not call {wide}"

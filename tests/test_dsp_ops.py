@@ -20,7 +20,7 @@ import pytest
 from pipeline.codegen.ops.elementwise import _requantize
 from pipeline.firmware_run import compare_outputs
 from pipeline.optest.cases import OpCase, make_case
-from pipeline.optest.firmware import run_case_on_firmware
+from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware
 from pipeline.optest.runner import DEFAULT_SEED, _convert_missing
 from tests.conftest import require_tool
 
@@ -95,7 +95,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Future]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.case_id for c in CASES])
 def test_dsp_op_is_bit_exact_with_tflm(case: OpCase, runs: dict[str, Future]) -> None:
-    outputs, expected = runs[case.case_id].result()
+    try:
+        outputs, expected = runs[case.case_id].result()
+    except CaseTooLargeForMcu as too_large:  # only among the full run's cases: reported, never passed
+        pytest.skip(str(too_large))
     assert len(outputs) == len(expected), f"{case.case_id}: {len(outputs)} vectors run, {len(expected)} expected"
     exact = compare_outputs(outputs, expected)
     assert exact.first_mismatch is None, f"{case.case_id} {case.spec}: dsp against TFLM: {exact.message()}"
@@ -127,3 +130,13 @@ def test_requantize_x2_equals_the_reference_arithmetic(shift: int) -> None:
             got = _requantize_x2(2 * acc, multiplier, shift, zero_point)
             want = _requantize(acc, multiplier, shift) + zero_point
             assert np.array_equal(got, want), f"m={multiplier} shift={shift} zp={zero_point}"
+
+
+def test_a_case_too_large_for_the_part_is_refused_with_its_numbers(tmp_path: Path) -> None:
+    """A randomized case whose tensors exceed the STM32F407's SRAM (depth multiplier 3 on 48x48x16)
+    cannot be linked: the firmware runner says so with the arena size instead of a linker failure."""
+    case = make_case("DEPTHWISE_CONV_2D", 7, DEFAULT_SEED)
+    _convert_missing([case], 1)
+    too_large = r"arena [\d,]+ B \+ 8,192 B of stack exceed the STM32F407's 131,072 B"
+    with pytest.raises(CaseTooLargeForMcu, match=too_large):
+        run_case_on_firmware(case, tmp_path, 1)

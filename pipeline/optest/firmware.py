@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,14 @@ from pipeline.optest.runner import CACHE, _inputs
 from pipeline.pipeline import ModelBuild
 from pipeline.tflite.reader import read_model
 
+MCU_RAM_BYTES = 128 * 1024  # the STM32F407's SRAM (firmware/board/stm32f407.ld)
+CASE_STACK_BYTES = 8192
+
+
+class CaseTooLargeForMcu(Exception):
+    """The case's tensors do not fit the part's RAM: it cannot run on the firmware (the host op-test
+    suite still checks it)."""
+
 
 @dataclass(frozen=True)
 class FirmwareCaseRun:
@@ -26,7 +35,8 @@ class FirmwareCaseRun:
 
 def run_case_on_firmware(case: OpCase, work: Path, vectors: int, kernels: str = "dsp") -> FirmwareCaseRun:
     """The case's converted model (from the op-test cache) on ``vectors`` random int8 inputs, through
-    the bring-your-own flow, built with ``kernels`` and booted in QEMU."""
+    the bring-your-own flow, built with ``kernels`` and booted in QEMU. CaseTooLargeForMcu when its
+    arena and stack do not fit the part's RAM (the linker would refuse the image)."""
     cached = CACHE / f"{case.key}.tflite"
     if not cached.exists():
         error = CACHE / f"{case.key}.error"
@@ -39,7 +49,11 @@ def run_case_on_firmware(case: OpCase, work: Path, vectors: int, kernels: str = 
     np.save(inputs, _inputs(read_model(tflite), case, vectors))
     b = model_build(tflite=tflite, inputs=inputs)
     run_until(b, "codegen")
-    fw = build_firmware(BuildRequest(b.generated, work / "fw", stack_bytes=8192, kernels=kernels),
+    arena = int(json.loads((b.generated / "codegen.json").read_text())["arena_bytes"])
+    if arena + CASE_STACK_BYTES > MCU_RAM_BYTES:
+        raise CaseTooLargeForMcu(f"{case.case_id}: arena {arena:,} B + {CASE_STACK_BYTES:,} B of stack exceed the "
+                                 f"STM32F407's {MCU_RAM_BYTES:,} B of SRAM; the host op-test suite checks it")
+    fw = build_firmware(BuildRequest(b.generated, work / "fw", stack_bytes=CASE_STACK_BYTES, kernels=kernels),
                         on_line=lambda _line: None)
     run = boot(fw.elf, work / "qemu", "qemu", b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
     expected = np.load(b.reference)["tflm"]
