@@ -9,6 +9,7 @@ so accuracy is reported as not applicable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class Splits:
     y_test: np.ndarray | None  # None: no meaningful labels (synthetic data), accuracy not applicable
     num_classes: int
 
-    def to_npz(self) -> dict[str, np.ndarray]:
+    def to_npz(self) -> dict[str, Any]:  # Any: numpy's savez stub takes **kwds as its bool options
         keys = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def record_reference(tflite: Path, inputs: np.ndarray, labels: np.ndarray | None
     disagreements = int(np.any(tflm != litert, axis=1).sum())
     accuracy = float(np.mean(np.argmax(tflm, axis=1) == labels)) if labels is not None else None
     with atomic_path(out) as tmp, tmp.open("wb") as f:
-        arrays = {"inputs": inputs, "tflm": tflm, "litert": litert}
+        arrays: dict[str, Any] = {"inputs": inputs, "tflm": tflm, "litert": litert}  # Any: numpy's savez stub
         if labels is not None:
             arrays["labels"] = labels
         np.savez(f, **arrays)

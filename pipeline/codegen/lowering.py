@@ -41,6 +41,12 @@ class TensorList:
     items: tuple[str | TensorRef, ...]
 
 
+INTEGER_CTYPES: dict[str, type[np.signedinteger[Any]]] = {"int8_t": np.int8, "int16_t": np.int16, "int32_t": np.int32}
+C_DTYPES: dict[str, type[np.generic]] = {**INTEGER_CTYPES, "float": np.float32}
+
+LayerArg = str | TensorRef | TensorList | ScratchRef  # one kernel call argument after the params pointer
+
+
 @dataclass(frozen=True)
 class ConstArray:
     """A constant array in flash: weights, biases or quantization constants."""
@@ -61,7 +67,7 @@ class Layer:
     kernel: str  # the C function, e.g. "tc_conv2d_s8"
     params_type: str  # the parameter struct type, "" if the kernel takes none
     params: dict[str, Any]  # struct field -> C initializer (str or int)
-    args: list[str | TensorRef | TensorList | ScratchRef]  # call arguments after the params pointer
+    args: list[LayerArg]  # call arguments after the params pointer
     consts: list[ConstArray] = field(default_factory=list)
     macs: int = 0
     scratch_bytes: int = 0
@@ -99,14 +105,13 @@ class LoweringContext:
         return len(self.op.inputs) > i and self.op.inputs[i] >= 0
 
     def const(self, suffix: str, values: np.ndarray | list[int], ctype: str) -> ConstArray:
-        dtype = {"int8_t": np.int8, "int16_t": np.int16, "int32_t": np.int32, "float": np.float32}[ctype]
         array = np.asarray(values)
         if ctype != "float" and array.size:
-            limits = np.iinfo(dtype)
+            limits = np.iinfo(INTEGER_CTYPES[ctype])
             if array.min() < limits.min or array.max() > limits.max:
                 # Only absurd quantization parameters get here (e.g. a folded bias past int32).
                 raise self.refuse(f"constant '{suffix}' spans [{array.min()}, {array.max()}], beyond {ctype}")
-        return ConstArray(f"{self.prefix}_{suffix}", ctype, np.asarray(values, dtype=dtype).reshape(-1))
+        return ConstArray(f"{self.prefix}_{suffix}", ctype, np.asarray(values, dtype=C_DTYPES[ctype]).reshape(-1))
 
     def bias(self, channels: int) -> ConstArray:
         """Input 2 as the int32 bias constant; one value per output channel, or refused."""

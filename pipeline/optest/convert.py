@@ -117,11 +117,11 @@ def _graph(spec: dict[str, Any], rng: np.random.Generator):  # type: ignore[no-u
         def f(x):  # type: ignore[no-untyped-def]
             return tf.nn.leaky_relu(x, alpha=spec["alpha"])
     elif op == "DEQUANTIZE":
-        w = _weights(rng, (3, 3, shape[-1], 4), 9 * shape[-1]) if len(shape) == 4 else None
+        conv_w = _weights(rng, (3, 3, shape[-1], 4), 9 * shape[-1]) if len(shape) == 4 else None
 
         def f(x):  # type: ignore[no-untyped-def]
-            if spec["source"] == "conv" and w is not None:
-                return tf.nn.conv2d(x, w, strides=1, padding="SAME")
+            if spec["source"] == "conv" and conv_w is not None:
+                return tf.nn.conv2d(x, conv_w, strides=1, padding="SAME")
             if spec["source"] == "softmax":
                 return tf.nn.softmax(x)
             return tf.nn.relu(x)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from pipeline.codegen.lowering import ConstArray, Layer, LoweringContext, lowering, shape_text
+from pipeline.codegen.lowering import ConstArray, Layer, LayerArg, LoweringContext, lowering, shape_text
 from pipeline.codegen.ops.common import act_range, c_array, pad_left
 from pipeline.codegen.quant import quantize_multiplier
 
@@ -86,7 +86,7 @@ def add(ctx: LoweringContext) -> Layer:
     m2, s2 = quantize_multiplier(float(in2.scale) / twice_max_input_scale)
     mo, so = quantize_multiplier(twice_max_input_scale / ((1 << left_shift) * float(out.scale)))
     consts: list[ConstArray] = []
-    args = [ctx.operand(0, consts), ctx.operand(1, consts), ctx.ref(out)]
+    args: list[LayerArg] = [ctx.operand(0, consts), ctx.operand(1, consts), ctx.ref(out)]
     params = {
         "shape": _broadcast(ctx, MAX_DIMS),
         "input1_offset": -in1.zero_point, "input2_offset": -in2.zero_point,
@@ -105,7 +105,7 @@ def mul(ctx: LoweringContext) -> Layer:
     in1, in2, out = ctx.input(0), ctx.input(1), ctx.output()
     mo, so = quantize_multiplier(float(in1.scale) * float(in2.scale) / float(out.scale))
     consts: list[ConstArray] = []
-    args = [ctx.operand(0, consts), ctx.operand(1, consts), ctx.ref(out)]
+    args: list[LayerArg] = [ctx.operand(0, consts), ctx.operand(1, consts), ctx.ref(out)]
     params = {
         "shape": _broadcast(ctx, 4),
         "input1_offset": -in1.zero_point, "input2_offset": -in2.zero_point,
