@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.firmware_run import compare_outputs
 from pipeline.optest.cases import OpCase, make_case
-from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware
+from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware, run_tflite_on_firmware
+from pipeline.optest.patch import _find, load_model_t, save_model_t
 from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing
 from tests.conftest import require_tool
 
@@ -82,3 +84,45 @@ def test_dsp_conv_fc_is_bit_exact_with_tflm(case: OpCase, tmp_path: Path) -> Non
     assert len(run.outputs) == len(run.expected), f"{case.case_id}: {len(run.outputs)} vectors run, {len(run.expected)}"
     exact = compare_outputs(run.outputs, run.expected)
     assert exact.first_mismatch is None, f"{case.case_id} {case.spec}: dsp against TFLM: {exact.message()}"
+
+
+def _split_epilogue_model(data: bytes, op_name: str, top_multiplier: float) -> bytes:
+    """The model with the op's output scale set so that its largest effective multiplier (input scale
+    times filter scale over output scale) is ``top_multiplier`` (0.5 or more: a left shift, the split
+    epilogue), and its filter values in {-1, 0, 1} and bias zero so that the outputs do not all
+    saturate at such a scale."""
+    model = load_model_t(data)
+    op = _find(model, op_name)
+    tensors = model.subgraphs[0].tensors
+    input_scale = float(tensors[op.inputs[0]].quantization.scale[0])
+    filter_scale = max(float(s) for s in tensors[op.inputs[1]].quantization.scale)
+    tensors[op.outputs[0]].quantization.scale = [input_scale * filter_scale / top_multiplier]
+    rng = np.random.default_rng(20261128)
+    filter_buffer = model.buffers[tensors[op.inputs[1]].buffer]
+    filter_buffer.data = rng.integers(-1, 2, len(filter_buffer.data)).astype(np.int8).view(np.uint8)
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        bias_buffer = model.buffers[tensors[op.inputs[2]].buffer]
+        bias_buffer.data = np.zeros(len(bias_buffer.data), np.uint8)
+    return save_model_t(model)
+
+
+# Generated cases all have right shifts of 1 to 22 (the x2 epilogue): none of the 400 CONV_2D and
+# FULLY_CONNECTED cases has an effective multiplier of 0.5 or more. These two get one by an edit
+# (_split_epilogue_model), so that the split epilogue (tc_requant_ch) runs on the firmware too.
+SPLIT_CASES = [make_case("CONV_2D", 6, DEFAULT_SEED), make_case("FULLY_CONNECTED", 0, DEFAULT_SEED)]
+
+
+@pytest.mark.parametrize("case", SPLIT_CASES, ids=[c.case_id for c in SPLIT_CASES])
+def test_the_split_epilogue_is_bit_exact_with_tflm(case: OpCase, tmp_path: Path) -> None:
+    require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
+    _convert_missing([case], 1)
+    cached = CACHE / f"{case.key}.tflite"
+    assert cached.exists(), f"{case.case_id}: the converter made no model"
+    run = run_tflite_on_firmware(case, _split_epilogue_model(cached.read_bytes(), case.op, 0.75), tmp_path, VECTORS)
+    codegen = (run.build.generated / "model.c").read_text()
+    assert "_quant_wide" in codegen and "_epilogue_x2" not in codegen, f"{case.case_id}: not the split epilogue"
+    unsaturated = int(((run.expected > -128) & (run.expected < 127)).sum())
+    assert unsaturated >= run.expected.size // 4, f"{case.case_id}: only {unsaturated} outputs inside the int8 range"
+    exact = compare_outputs(run.outputs, run.expected)
+    assert exact.first_mismatch is None, f"{case.case_id} (edited): dsp against TFLM: {exact.message()}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +41,16 @@ def run_case_on_firmware(case: OpCase, work: Path, vectors: int, kernels: str = 
         error = CACHE / f"{case.key}.error"
         raise AssertionError(f"{case.case_id}: the converter made no model: "
                              f"{error.read_text() if error.exists() else 'no error recorded'}")
+    return run_tflite_on_firmware(case, cached.read_bytes(), work, vectors, kernels)
+
+
+def run_tflite_on_firmware(case: OpCase, tflite_bytes: bytes, work: Path, vectors: int,
+                           kernels: str = "dsp") -> FirmwareCaseRun:
+    """``tflite_bytes`` (the case's model, possibly edited) on the case's random inputs, as
+    run_case_on_firmware."""
     work.mkdir(parents=True, exist_ok=True)
     tflite = work / f"dspop_{case.op.lower()}_{case.index}.tflite"
-    shutil.copy(cached, tflite)
+    tflite.write_bytes(tflite_bytes)
     inputs = work / "inputs.npy"
     np.save(inputs, _inputs(read_model(tflite), case, vectors))
     b = model_build(tflite=tflite, inputs=inputs)

@@ -8,9 +8,10 @@
  * pairs and the row is read once per four channels:
  *   per 8 row values and 4 channels: 1 + 4 LDM, 16 SMLAD (32 MACs), 3 for the loop.
  * The accumulators start at the bias. Two epilogues, chosen by the generator per layer:
- * - quant_x2 (filter and bias doubled, right shifts 1 to 22, |acc| < 2^30): tc_requantize_x2,
- *   about eight instructions per output, specialized by the clamp's mode;
- * - quant (any shift): tc_requant_ch, the split form of tc_requant.h's formula.
+ * - x2 (filter and bias doubled, right shifts 1 to 22, |acc| < 2^30): tc_requantize_x2, seven
+ *   instructions per output with the full int8 range (the whole block loop in assembly), in C
+ *   with a narrower clamp or for a partial last block;
+ * - split (any shift): tc_requant_ch, the split form of tc_requant.h's formula.
  */
 #include <stddef.h>
 
@@ -30,62 +31,73 @@ static inline int32_t tc_ldr_w_ia(const int32_t **p)
 }
 
 /*
- * a0..a3 += the row times the next four filters; *w moves past them. Per 8 row values: one LDM of
- * the row (four words), per channel one LDM of its 8 values and 4 SMLAD, and the end test (the
- * row's end from the stack: the loop takes all fourteen registers). LDM needs its registers in
- * ascending order, so every operand has a fixed register.
+ * The row pass: a0..a3 += the row (xp, up to x_end) times the next four filters (wp). Per 8 row
+ * values: one LDM of the row (four words), per channel one LDM of its 8 values and 4 SMLAD, and
+ * the end test (the row's end from the stack: the loop takes all fourteen registers). LDM needs
+ * its registers in ascending order, so every operand has a fixed register (TC_GEMV_REGISTERS).
  */
+#define TC_GEMV_ROW_PASS                                                                                     \
+    "1:\n\t"                                                                                                 \
+    "ldm %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                           \
+    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
+    "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                                                   \
+    "smlad %[a0], %[w1], %[x1], %[a0]\n\t"                                                                   \
+    "smlad %[a0], %[w2], %[x2], %[a0]\n\t"                                                                   \
+    "smlad %[a0], %[w3], %[x3], %[a0]\n\t"                                                                   \
+    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
+    "smlad %[a1], %[w0], %[x0], %[a1]\n\t"                                                                   \
+    "smlad %[a1], %[w1], %[x1], %[a1]\n\t"                                                                   \
+    "smlad %[a1], %[w2], %[x2], %[a1]\n\t"                                                                   \
+    "smlad %[a1], %[w3], %[x3], %[a1]\n\t"                                                                   \
+    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
+    "smlad %[a2], %[w0], %[x0], %[a2]\n\t"                                                                   \
+    "smlad %[a2], %[w1], %[x1], %[a2]\n\t"                                                                   \
+    "smlad %[a2], %[w2], %[x2], %[a2]\n\t"                                                                   \
+    "smlad %[a2], %[w3], %[x3], %[a2]\n\t"                                                                   \
+    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
+    "smlad %[a3], %[w0], %[x0], %[a3]\n\t"                                                                   \
+    "smlad %[a3], %[w1], %[x1], %[a3]\n\t"                                                                   \
+    "smlad %[a3], %[w2], %[x2], %[a3]\n\t"                                                                   \
+    "smlad %[a3], %[w3], %[x3], %[a3]\n\t"                                                                   \
+    "ldr %[w0], %[x_end]\n\t"                                                                                \
+    "cmp %[xp], %[w0]\n\t"                                                                                   \
+    "bne 1b\n\t"
+
+#define TC_GEMV_REGISTERS                                                                                    \
+    register int32_t a0 __asm("r0");                                                                         \
+    register int32_t a1 __asm("r1");                                                                         \
+    register int32_t a2 __asm("r2");                                                                         \
+    register int32_t a3 __asm("r3");                                                                         \
+    register int32_t x0 __asm("r4");                                                                         \
+    register int32_t x1 __asm("r5");                                                                         \
+    register int32_t x2 __asm("r6");                                                                         \
+    register int32_t x3 __asm("r7");                                                                         \
+    register int32_t w0 __asm("r8");                                                                         \
+    register int32_t w1 __asm("r9");                                                                         \
+    register int32_t w2 __asm("r10");                                                                        \
+    register int32_t w3 __asm("r11");                                                                        \
+    register const int16_t *xp __asm("r12");                                                                 \
+    register const int16_t *wp __asm("lr")
+
+#define TC_GEMV_OPERANDS                                                                                     \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp), [x0] "=&r"(x0), \
+        [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),      \
+        [w3] "=&r"(w3)
+
+/* a0..a3 += the row times the next four filters; *w moves past them. */
 static inline __attribute__((always_inline)) void tc_gemv_block4(const int16_t *x, const int16_t **w, int32_t blocks,
                                                                  int32_t *acc0, int32_t *acc1, int32_t *acc2,
                                                                  int32_t *acc3)
 {
-    register int32_t a0 __asm("r0") = *acc0;
-    register int32_t a1 __asm("r1") = *acc1;
-    register int32_t a2 __asm("r2") = *acc2;
-    register int32_t a3 __asm("r3") = *acc3;
-    register int32_t x0 __asm("r4");
-    register int32_t x1 __asm("r5");
-    register int32_t x2 __asm("r6");
-    register int32_t x3 __asm("r7");
-    register int32_t w0 __asm("r8");
-    register int32_t w1 __asm("r9");
-    register int32_t w2 __asm("r10");
-    register int32_t w3 __asm("r11");
-    register const int16_t *xp __asm("r12") = x;
-    register const int16_t *wp __asm("lr") = *w;
+    TC_GEMV_REGISTERS;
     const int16_t *const x_end = x + blocks * 8;
-
-    __asm volatile(
-        "1:\n\t"
-        "ldm %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
-        "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
-        "smlad %[a0], %[w0], %[x0], %[a0]\n\t"
-        "smlad %[a0], %[w1], %[x1], %[a0]\n\t"
-        "smlad %[a0], %[w2], %[x2], %[a0]\n\t"
-        "smlad %[a0], %[w3], %[x3], %[a0]\n\t"
-        "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
-        "smlad %[a1], %[w0], %[x0], %[a1]\n\t"
-        "smlad %[a1], %[w1], %[x1], %[a1]\n\t"
-        "smlad %[a1], %[w2], %[x2], %[a1]\n\t"
-        "smlad %[a1], %[w3], %[x3], %[a1]\n\t"
-        "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
-        "smlad %[a2], %[w0], %[x0], %[a2]\n\t"
-        "smlad %[a2], %[w1], %[x1], %[a2]\n\t"
-        "smlad %[a2], %[w2], %[x2], %[a2]\n\t"
-        "smlad %[a2], %[w3], %[x3], %[a2]\n\t"
-        "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
-        "smlad %[a3], %[w0], %[x0], %[a3]\n\t"
-        "smlad %[a3], %[w1], %[x1], %[a3]\n\t"
-        "smlad %[a3], %[w2], %[x2], %[a3]\n\t"
-        "smlad %[a3], %[w3], %[x3], %[a3]\n\t"
-        "ldr %[w0], %[x_end]\n\t"
-        "cmp %[xp], %[w0]\n\t"
-        "bne 1b"
-        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp),
-          [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1),
-          [w2] "=&r"(w2), [w3] "=&r"(w3)
-        : [x_end] "m"(x_end)
-        : "cc", "memory");
+    a0 = *acc0;
+    a1 = *acc1;
+    a2 = *acc2;
+    a3 = *acc3;
+    xp = x;
+    wp = *w;
+    __asm volatile(TC_GEMV_ROW_PASS : TC_GEMV_OPERANDS : [x_end] "m"(x_end) : "cc", "memory");
     *w = wp;
     *acc0 = a0;
     *acc1 = a1;
@@ -143,60 +155,90 @@ static void tc_gemv_s16_split(const tc_gemv_params_t *p, const int16_t *x, const
     }
 }
 
-/* tc_requantize_x2 of one doubled accumulator, clamped; *q walks the tc_requant_x2_t array. */
-static inline __attribute__((always_inline)) int8_t tc_requant_x2_ch(int32_t acc2, const tc_requant_x2_t **q,
-                                                                     tc_range_t act, int32_t mode)
+/*
+ * Whole blocks of 4 channels with the x2 epilogue and the full int8 range (one SSAT), all in
+ * assembly: per block one LDM of its biases into the accumulators, the row pass, and per output one
+ * LDM of (multiplier, right, round_zp) and six instructions (tc_requantize_x2, SSAT, STRB). The
+ * pointers that outlive a row pass live in a stack frame.
+ */
+static void tc_gemv_s16_x2_sat(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out,
+                               int32_t whole_blocks)
 {
-    return (int8_t)tc_clamp_act(tc_requantize_x2(acc2, (*q)++), act, mode);
+    struct {
+        const int16_t *x, *x_end;
+        const tc_gemv_x2_block_t *blk;
+        int8_t *out, *out_end;
+    } f = {x, x + p->blocks * 8, p->x2, out, out + 4 * whole_blocks};
+    TC_GEMV_REGISTERS;
+    wp = w;
+
+#define TC_GEMV_X2_SAT(A)                                                                                    \
+    "ldm %[w0]!, {%[x0], %[x1], %[x2]}\n\t"                                                                  \
+    "smmulr %[" A "], %[" A "], %[x0]\n\t"                                                                   \
+    "sub %[" A "], %[" A "], %[" A "], lsr #31\n\t"                                                          \
+    "add %[" A "], %[" A "], %[x2]\n\t"                                                                      \
+    "asr %[" A "], %[" A "], %[x1]\n\t"                                                                      \
+    "ssat %[" A "], #8, %[" A "]\n\t"                                                                        \
+    "strb %[" A "], [%[w1]], #1\n\t"
+
+    __asm volatile("3:\n\t"
+                   "ldr %[xp], %[fx]\n\t"
+                   "ldr %[w0], %[blk]\n\t"
+                   "ldm %[w0]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+                   "str %[w0], %[blk]\n\t" TC_GEMV_ROW_PASS
+                   "ldr %[w0], %[blk]\n\t"
+                   "ldr %[w1], %[out]\n\t" TC_GEMV_X2_SAT("a0") TC_GEMV_X2_SAT("a1") TC_GEMV_X2_SAT("a2")
+                       TC_GEMV_X2_SAT("a3")
+                   "str %[w0], %[blk]\n\t"
+                   "str %[w1], %[out]\n\t"
+                   "ldr %[w2], %[out_end]\n\t"
+                   "cmp %[w1], %[w2]\n\t"
+                   "bne 3b"
+                   : TC_GEMV_OPERANDS, [blk] "+m"(f.blk), [out] "+m"(f.out)
+                   : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_end] "m"(f.out_end)
+                   : "cc", "memory");
+#undef TC_GEMV_X2_SAT
 }
 
+/* The x2 epilogue in C: blocks [first, last) of channels, the last one possibly partial. */
 static inline __attribute__((always_inline)) void tc_gemv_s16_x2(const tc_gemv_params_t *p, const int16_t *x,
-                                                                 const int16_t *w, int8_t *out, int32_t mode)
+                                                                 const int16_t *w, int8_t *out, int32_t first,
+                                                                 int32_t mode)
 {
-    const int32_t channels = p->channels;
     const tc_range_t act = p->act;
-    const int32_t *bias = p->bias;
-    const tc_requant_x2_t *q = p->quant_x2;
-    int32_t c = channels;
-
-    for (; c >= 4; c -= 4) {
-        int32_t a0, a1, a2, a3;
-        tc_ldrd_w_ia(&bias, &a0, &a1);
-        tc_ldrd_w_ia(&bias, &a2, &a3);
-        tc_gemv_block4(x, &w, p->blocks, &a0, &a1, &a2, &a3);
-        out[0] = tc_requant_x2_ch(a0, &q, act, mode);
-        out[1] = tc_requant_x2_ch(a1, &q, act, mode);
-        out[2] = tc_requant_x2_ch(a2, &q, act, mode);
-        out[3] = tc_requant_x2_ch(a3, &q, act, mode);
-        out += 4;
-    }
-    if (c > 0) {
-        /* The last, partial block: c of its results are real. */
-        int32_t a[4];
-        tc_ldrd_w_ia(&bias, &a[0], &a[1]);
-        tc_ldrd_w_ia(&bias, &a[2], &a[3]);
+    w += first * 4 * p->blocks * 8;
+    out += first * 4;
+    for (int32_t c = first * 4; c < p->channels; c += 4) {
+        const tc_gemv_x2_block_t *blk = &p->x2[c >> 2];
+        int32_t a[4] = {blk->bias[0], blk->bias[1], blk->bias[2], blk->bias[3]};
         tc_gemv_block4(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3]);
-        for (int32_t k = 0; k < c; ++k) {
-            out[k] = tc_requant_x2_ch(a[k], &q, act, 0);
+        const int32_t n = tc_min_i32(4, p->channels - c);
+        for (int32_t k = 0; k < n; ++k) {
+            *out++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k], &blk->quant[k]), act, mode);
         }
     }
 }
 
 void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
 {
-    if (p->quant_x2 == NULL) {
+    if (p->x2 == NULL) {
         tc_gemv_s16_split(p, x, w, out);
         return;
     }
     switch (tc_act_mode(p->act)) {
-    case 2:
-        tc_gemv_s16_x2(p, x, w, out, 2);
+    case 2: {
+        const int32_t whole_blocks = p->channels >> 2;
+        if (whole_blocks > 0) {
+            tc_gemv_s16_x2_sat(p, x, w, out, whole_blocks);
+        }
+        tc_gemv_s16_x2(p, x, w, out, whole_blocks, 2); /* the partial block, if any */
         break;
+    }
     case 1:
-        tc_gemv_s16_x2(p, x, w, out, 1);
+        tc_gemv_s16_x2(p, x, w, out, 0, 1);
         break;
     default:
-        tc_gemv_s16_x2(p, x, w, out, 0);
+        tc_gemv_s16_x2(p, x, w, out, 0, 0);
         break;
     }
 }

@@ -205,15 +205,23 @@ typedef struct {
     int32_t round_zp;    /* 2^(e-1) + zp * 2^e */
 } tc_requant_x2_t;
 
+/* The x2 epilogue's constants of one block of 4 output channels, read in this order. */
+typedef struct {
+    int32_t bias[4];             /* doubled; zeros where the model has none or past the channels */
+    tc_requant_x2_t quant[4];
+} tc_gemv_x2_block_t;
+
 /* The product of one int16 row with `channels` filters: shapes, epilogue constants. */
 typedef struct {
     int32_t blocks;      /* row length / 8: the row and every filter zero-padded to it */
     int32_t channels;    /* output channels; filters come in blocks of 4 (zero-padded) */
     int32_t output_offset;
     tc_range_t act;
-    const int32_t *bias;          /* rounded up to 4 channels, zeros where the model has none */
-    const tc_requant_ch_t *quant; /* rounded up to 4 channels; NULL with quant_x2 */
-    const tc_requant_x2_t *quant_x2; /* non-NULL: filter and bias doubled, this epilogue */
+    /* Either the split epilogue's constants, rounded up to 4 channels (x2 NULL), ... */
+    const int32_t *bias;
+    const tc_requant_ch_t *quant;
+    /* ... or, filter and bias doubled, the x2 epilogue's, per block of 4 channels (bias, quant NULL). */
+    const tc_gemv_x2_block_t *x2;
 } tc_gemv_params_t;
 
 /* CONV_2D, one group: each output position's patch gathered into int16 scratch (value + input offset,

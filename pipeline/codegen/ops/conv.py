@@ -93,8 +93,8 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     filter becomes int16, each group of four in SXTB16 order, laid out per block of four
     channels, per 8 row values, per channel (the order tc_gemv_s16 reads it in); bias and the
     requantization constants are padded to the channel blocks. Where x2_epilogue_fits, filter and
-    bias are doubled and the epilogue is tc_requantize_x2's (quant_x2); otherwise tc_requant_ch's
-    split form (quant).
+    bias are doubled and the epilogue is tc_requantize_x2's (x2: tc_gemv_x2_block_t per block of
+    four channels); otherwise tc_requant_ch's split form (bias, quant).
     """
     if any(not (1 << 30) <= m < (1 << 31) for m in mult) or np.abs(weights).max(initial=0) > 32767:
         return None
@@ -112,22 +112,28 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     b = np.zeros(padded_channels, dtype=np.int64)
     if bias is not None:
         b[:channels] = scale * bias.astype(np.int64)
+    filter16 = ctx.const("filter_s16", layout, "int16_t")
     if x2:
+        # tc_gemv_x2_block_t: per block of four channels, their four biases, then per channel
+        # tc_requant_x2_t (multiplier, right shift, rounding constant with the zero point).
         quant = np.zeros((padded_channels, 3), dtype=np.int64)
         for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
             quant[c] = (m, -s, (1 << (-s - 1)) + output_offset * (1 << -s))
-        quant_type, quant_fields = "quant_x2", ".quant = NULL, .quant_x2 = (const tc_requant_x2_t *)(const void *){}"
+        blocks_x2 = np.concatenate([b.reshape(-1, WIDE_CHANNELS), quant.reshape(-1, 3 * WIDE_CHANNELS)], axis=1)
+        epilogue = ctx.const("epilogue_x2", blocks_x2, "int32_t")
+        consts = [filter16, epilogue]
+        fields = f".bias = NULL, .quant = NULL, .x2 = (const tc_gemv_x2_block_t *)(const void *){epilogue.name}"
     else:
-        quant = np.zeros((padded_channels, 5), dtype=np.int64)
+        split = np.zeros((padded_channels, 5), dtype=np.int64)
         for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
             right = max(-s, 0)
             mask = (1 << right) - 1
-            quant[c] = (2 * m - (1 << 32), max(s, 0), right, mask, (mask >> 1) + 1)
-        quant_type, quant_fields = "quant_wide", ".quant = (const tc_requant_ch_t *)(const void *){}, .quant_x2 = NULL"
-    consts = [ctx.const("filter_s16", layout, "int16_t"), ctx.const("bias_wide", b, "int32_t"),
-              ctx.const(quant_type, quant, "int32_t")]
+            split[c] = (2 * m - (1 << 32), max(s, 0), right, mask, (mask >> 1) + 1)
+        consts = [filter16, ctx.const("bias_wide", b, "int32_t"), ctx.const("quant_wide", split, "int32_t")]
+        fields = (f".bias = {consts[1].name}, .quant = (const tc_requant_ch_t *)(const void *){consts[2].name}, "
+                  ".x2 = NULL")
     init = (f"{{.blocks = {padded_row // WIDE_BLOCK}, .channels = {channels}, .output_offset = {output_offset}, "
-            f".act = {act}, .bias = {consts[1].name}, {quant_fields.format(consts[2].name)}}}")
+            f".act = {act}, {fields}}}")
     return init, consts, padded_row
 
 
