@@ -53,7 +53,7 @@ def _run(cmd: list[str]) -> None:
         pytest.fail(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
 
 
-def _build_app(export: ExportResult, inputs_dir: Path, build_dir: Path) -> Path:
+def _build_app(export: ExportResult, inputs_dir: Path, build_dir: Path, lib_opt: str = "-O2") -> Path:
     generator = "Ninja" if shutil.which("ninja") else "Unix Makefiles"
     _run([
         "cmake", "-S", str(APP_DIR), "-B", str(build_dir), "-G", generator,
@@ -61,6 +61,7 @@ def _build_app(export: ExportResult, inputs_dir: Path, build_dir: Path) -> Path:
         f"-DTINYML_EXPORT_DIR={export.out_dir}",
         f"-DEXPORT_APP_INPUTS_DIR={inputs_dir}",
         f"-DTINYML_TARGET={export.target}",
+        f"-DEXPORT_APP_LIB_OPT={lib_opt}",
     ])  # fmt: skip
     _run(["cmake", "--build", str(build_dir)])
     elf = build_dir / "export_app.elf"
@@ -75,13 +76,14 @@ def tools() -> None:
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
 
 
-@pytest.mark.parametrize("kernels", ["portable", "dsp"])
+# -O0: a user's Debug build of the DSP kernels, whose assembly takes r7 (Thumb's frame pointer).
+@pytest.mark.parametrize(("kernels", "lib_opt"), [("portable", "-O2"), ("dsp", "-O2"), ("dsp", "-O0")])
 def test_exported_library_runs_bit_exact_in_own_firmware(
-    digits: ModelBuild, tools: None, kernels: str, tmp_path: Path
+    digits: ModelBuild, tools: None, kernels: str, lib_opt: str, tmp_path: Path
 ) -> None:
     export = export_library(digits, tmp_path / "export", kernels)
     expected = _inputs_header(digits.reference, tmp_path / "inputs", VECTORS)
-    elf = _build_app(export, tmp_path / "inputs", tmp_path / "build")
+    elf = _build_app(export, tmp_path / "inputs", tmp_path / "build", lib_opt)
 
     result = QemuBackend().run(EmulatorRun(elf=elf, workdir=tmp_path / "qemu", wall_timeout_s=60.0))
     report = parse_console(result.console)

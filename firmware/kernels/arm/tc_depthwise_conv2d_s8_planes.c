@@ -163,12 +163,12 @@ static void tc_dw_taps_channel(const tc_conv_params_t *p, const int16_t *plane, 
                    : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [a] "+r"(a), [end] "=&r"(end),             \
                      [p01] "=&r"(p01), [p23] "=&r"(p23), [a0] "=&r"(a0), [a1] "=&r"(a1),                      \
                      [lines] "+m"(frame.lines)                                                                \
-                   : [w01_0] "r"(w01[0]), [w01_1] "r"(w01[1]), [w01_2] "r"(w01[2]), [w12_0] "r"(w12[0]),     \
-                     [w12_1] "r"(w12[1]), [bias] "m"(frame.bias), [w12_2] "m"(frame.w12_2),                   \
+                   : [w01_0] "r"(w01_0), [w01_1] "r"(w01_1), [w01_2] "r"(w01_2), [w12_0] "r"(w12_0),         \
+                     [w12_1] "r"(w12_1), [bias] "m"(frame.bias), [w12_2] "m"(frame.w12_2),                   \
                      [pair_bytes] "m"(frame.pair_bytes), [skip] "m"(frame.skip), [back] "m"(frame.back)       \
                    : "cc", "memory")
 
-static __attribute__((noinline)) void tc_dw_3x3_channel(const int16_t *plane, int32_t plane_w, int32_t stride,
+TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_3x3_channel(const int16_t *plane, int32_t plane_w, int32_t stride,
                                                         const int32_t w01[3], const int32_t w12[3], int32_t lines,
                                                         int32_t line_len, int32_t bias, int32_t *acc)
 {
@@ -180,11 +180,21 @@ static __attribute__((noinline)) void tc_dw_3x3_channel(const int16_t *plane, in
         int32_t back;       /* 4 when an odd line's dropped store must be overwritten */
         int32_t lines;
     } frame = {bias, w12[2], 8 * pairs, 2 * stride * plane_w - 4 * stride * pairs, 4 * (line_len & 1), lines};
-    const int16_t *r0 = plane;
-    const int16_t *r1 = r0 + plane_w;
-    const int16_t *r2 = r1 + plane_w;
-    int32_t *a = acc;
-    int32_t *end, p01, p23, a0, a1;
+    /* Fixed registers: at -O0 gcc cannot allocate fourteen operands by itself. */
+    register const int16_t *r0 __asm("r0") = plane;
+    register const int16_t *r1 __asm("r1") = plane + plane_w;
+    register const int16_t *r2 __asm("r2") = plane + 2 * plane_w;
+    register int32_t *a __asm("r3") = acc;
+    register int32_t *end __asm("r4");
+    register int32_t p01 __asm("r5");
+    register int32_t p23 __asm("r6");
+    register int32_t a0 __asm("r7");
+    register int32_t a1 __asm("r8");
+    register int32_t w01_0 __asm("r9") = w01[0];
+    register int32_t w01_1 __asm("r10") = w01[1];
+    register int32_t w01_2 __asm("r11") = w01[2];
+    register int32_t w12_0 __asm("r12") = w12[0];
+    register int32_t w12_1 __asm("lr") = w12[1];
 
     if (lines <= 0 || line_len <= 0) {
         return;

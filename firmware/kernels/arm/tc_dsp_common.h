@@ -11,6 +11,13 @@
 #include "tc_kernels.h"
 #include "tc_requant.h"
 
+/*
+ * For a function whose assembly takes all fourteen allocatable registers, r7 included: no frame
+ * pointer whatever the build's flags (Thumb's frame pointer is r7; at -O0 or with
+ * -fno-omit-frame-pointer gcc 12 refuses the operands, or loops, instead).
+ */
+#define TC_ALL_REGISTERS __attribute__((optimize("omit-frame-pointer")))
+
 /* One 32-bit word (two int16 or four int8) from a possibly unaligned address. */
 static inline int32_t tc_load_word(const void *p)
 {

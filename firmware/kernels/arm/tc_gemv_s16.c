@@ -133,7 +133,7 @@ static inline int8_t tc_requant_ch(int32_t acc, const int32_t **q, int32_t outpu
     return (int8_t)tc_clamp_i32(r, act_min, act_max);
 }
 
-static void tc_gemv_s16_split(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
+TC_ALL_REGISTERS static void tc_gemv_s16_split(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
 {
     const int32_t channels = p->channels;
     const int32_t output_offset = p->output_offset;
@@ -161,7 +161,7 @@ static void tc_gemv_s16_split(const tc_gemv_params_t *p, const int16_t *x, const
  * LDM of (multiplier, right, round_zp) and six instructions (tc_requantize_x2, SSAT, STRB). The
  * pointers that outlive a row pass live in a stack frame.
  */
-static void tc_gemv_s16_x2_sat(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out,
+TC_ALL_REGISTERS static void tc_gemv_s16_x2_sat(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out,
                                int32_t whole_blocks)
 {
     struct {
@@ -219,7 +219,7 @@ static inline __attribute__((always_inline)) void tc_gemv_s16_x2(const tc_gemv_p
     }
 }
 
-void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
+TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
 {
     if (p->x2 == NULL) {
         tc_gemv_s16_split(p, x, w, out);
