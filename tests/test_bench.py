@@ -14,14 +14,14 @@ import pytest
 from pipeline.bench import BenchResult, LayerBench, format_markdown, format_table, target_summary, write_reports
 from pipeline.config import MODELS_DIR, load_config
 
-BENCH_JSON_KEYS = {"model", "macs", "instructions_per_inference", "mac_per_instruction", "model_flash_bytes",
-                   "arena_bytes", "ram_bytes", "layers"}
+BENCH_JSON_KEYS = {"model", "macs", "instructions_per_inference", "mac_per_instruction", "model_bytes",
+                   "model_flash_bytes", "arena_bytes", "ram_bytes", "layers"}
 
 
 def _result(model: str, instructions: int, target: int | None) -> BenchResult:
     return BenchResult(
         model=model, macs=1000, instructions_per_inference=instructions,
-        mac_per_instruction=round(1000 / instructions, 4), model_flash_bytes=2048, arena_bytes=512,
+        mac_per_instruction=round(1000 / instructions, 4), model_bytes=1024, model_flash_bytes=2048, arena_bytes=512,
         ram_bytes=1600, layers=[LayerBench("CONV_2D", 1000, instructions - 10), LayerBench("RESHAPE", 0, 0)],
         tflm_cmsis_nn_instructions=None if target is None else 2 * target, target_instructions=target,
     )
