@@ -17,7 +17,8 @@ from pipeline.emulators.base import EmulatorRun
 from pipeline.errors import EmulatorError
 from pipeline.firmware_log import CountModel, FirmwareReport, median_instructions, parse_console
 
-# On Renode the DWT runs at PerformanceInMips x 10^6 Hz (renode/stm32f4_tinyml.repl): one tick per instruction.
+# The firmware reports counter=dwt only after its probe saw exactly one CYCCNT tick per
+# executed instruction (firmware/board/cycle_counter.c); SysTick's unit comes from the emulator.
 DWT_TICKS_PER_INSTRUCTION = 1.0
 
 
@@ -30,6 +31,8 @@ class FirmwareRun:
     instructions: list[int]  # per vector
     instructions_per_inference: int  # median over vectors
     counter_source: str
+    ticks_per_instruction: float  # the unit of counter_source in this run
+    wall_s: float  # host seconds the emulator ran
     calibration_errors: list[int]  # counted minus executed, per calibration loop
 
     def outputs(self) -> np.ndarray:
@@ -52,12 +55,7 @@ def boot(elf: Path, workdir: Path, emulator: str | None, wall_timeout_s: float,
     report = parse_console(result.console)
     if not report.done:
         raise EmulatorError(f"{backend.name}: the firmware stopped before DONE; last line: {report.last_line!r}")
-    if report.counter_source == "dwt":
-        ticks_per_instruction = DWT_TICKS_PER_INSTRUCTION
-    else:
-        ticks_per_instruction = float(getattr(backend, "ticks_per_instruction", 0.0))
-        if not ticks_per_instruction:
-            raise EmulatorError(f"{backend.name} has no deterministic SysTick clock: cannot count instructions")
+    ticks_per_instruction = counter_unit(report.counter_source, result.systick_ticks_per_instruction)
     model = CountModel.calibrate(ticks_per_instruction, report.calibrations)
     counts = [model.instructions(v.ticks, v.wraps) for v in report.vectors]
     return FirmwareRun(
@@ -68,8 +66,24 @@ def boot(elf: Path, workdir: Path, emulator: str | None, wall_timeout_s: float,
         instructions=counts,
         instructions_per_inference=median_instructions(model, report.vectors) if report.vectors else 0,
         counter_source=report.counter_source,
+        ticks_per_instruction=ticks_per_instruction,
+        wall_s=float(result.extra["wall_s"]),
         calibration_errors=model.calibration_errors(report.calibrations),
     )
+
+
+def counter_unit(counter_source: str, systick_ticks_per_instruction: float) -> float:
+    """Ticks per executed instruction of the counter the firmware chose."""
+    if counter_source == "dwt":
+        return DWT_TICKS_PER_INSTRUCTION
+    if counter_source == "systick":
+        return systick_ticks_per_instruction
+    raise EmulatorError(f"the firmware reported an unknown counter {counter_source!r} (expected dwt or systick)")
+
+
+def count_model(run: FirmwareRun) -> CountModel:
+    """The run's CountModel, from its counter's unit and its calibration loops."""
+    return CountModel.calibrate(run.ticks_per_instruction, run.report.calibrations)
 
 
 @dataclass(frozen=True)
@@ -112,6 +126,8 @@ def save_run(run: FirmwareRun, path: Path, extra: dict[str, object]) -> None:
         "instructions_per_inference": run.instructions_per_inference,
         "instructions": run.instructions,
         "counter_source": run.counter_source,
+        "ticks_per_instruction": run.ticks_per_instruction,
+        "wall_s": run.wall_s,
         "calibration_errors": run.calibration_errors,
         "calibrations": [asdict(c) for c in run.report.calibrations],
         "stack_bytes_measured": run.report.stack_used,

@@ -18,7 +18,7 @@ from pipeline.build import BuildRequest, build_firmware
 from pipeline.entry import ModelBuild, run_until
 from pipeline.errors import PipelineError
 from pipeline.firmware_log import CountModel, LayerMark
-from pipeline.firmware_run import DWT_TICKS_PER_INSTRUCTION, FirmwareRun, boot
+from pipeline.firmware_run import boot, count_model
 
 PROFILE_EMULATOR = "qemu"
 
@@ -40,15 +40,6 @@ def layer_instructions(model: CountModel, marks: list[LayerMark]) -> list[int]:
     return [b - a for a, b in zip([0, *prefixes[:-1]], prefixes, strict=True)]
 
 
-def _count_model(run: FirmwareRun) -> CountModel:
-    if run.counter_source == "dwt":
-        return CountModel.calibrate(DWT_TICKS_PER_INSTRUCTION, run.report.calibrations)
-    from pipeline.emulators import select_backend
-
-    tpi = float(getattr(select_backend(run.emulator), "ticks_per_instruction", 0.0))
-    return CountModel.calibrate(tpi, run.report.calibrations)
-
-
 def profile_model(b: ModelBuild, kernels: str = "dsp") -> list[LayerProfile]:
     """Build the TC_PROFILE firmware of ``b``, boot it, return one LayerProfile per layer."""
     run_until(b, "codegen")
@@ -63,7 +54,7 @@ def profile_model(b: ModelBuild, kernels: str = "dsp") -> list[LayerProfile]:
     marks = run.report.layer_marks
     if not marks:
         raise PipelineError(f"{b.name}: the profile firmware printed no LAYER lines")
-    counts = layer_instructions(_count_model(run), marks)
+    counts = layer_instructions(count_model(run), marks)
     codegen = {layer["index"]: layer for layer in json.loads((b.generated / "codegen.json").read_text())["layers"]}
     total = sum(counts) or 1
     result = []

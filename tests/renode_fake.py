@@ -40,7 +40,8 @@ if args == ["--version"]:
     sys.exit(0)
 
 commands = [args[i + 1] for i, a in enumerate(args) if a == "-e"]
-seen = {{"argv": sys.argv, "tmpdir": os.environ.get("TMPDIR")}}
+seen = {{"argv": sys.argv, "tmpdir": os.environ.get("TMPDIR"),
+        "renode_ci_mode": os.environ.get("RENODE_CI_MODE"), "xdg_config_home": os.environ.get("XDG_CONFIG_HOME")}}
 state.joinpath("argv.json").write_text(json.dumps(seen))
 # The real `renode` is a launcher script that starts mono: one child in the group.
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
@@ -74,23 +75,32 @@ def finish(code=0):
     child.wait()
     sys.exit(code)
 
+def answer_clock():
+    # The answers of a real Renode 1.15.1 to 'sysbus.cpu PerformanceInMips' and
+    # 'sysbus.nvic Frequency' on the overlay (100 MIPS, SysTick at 72 MHz), asked before RunFor.
+    print("0x00000064\n0x00000000044AA200", flush=True)
+
 def hang():
     while True:
         time.sleep(3600)
 
 if scenario == "done":
+    answer_clock()
     uart_write({firmware_ok!r})
     print("00:38:43.4502 [INFO] tinyml: Machine paused.")
     print("0x00000000001E868A\n0x8000144\nRenode is quitting", flush=True)
     finish()
 elif scenario == "done-then-hang":
+    answer_clock()
     uart_write({firmware_ok!r})
     hang()
 elif scenario == "recorded-r2":
+    answer_clock()
     uart_write(fixtures.joinpath("r2-uart.log").read_text())
     replay("r2-cpu-platform-dwt.txt", "r2-uart.log")
     finish()
 elif scenario == "recorded-r4-fault":
+    answer_clock()
     uart_write(fixtures.joinpath("r4-uart.log").read_text())
     replay("r4-udf.txt", "r4-uart.log")
     finish()
@@ -104,13 +114,16 @@ elif scenario == "command-error":
     print("(tinyml) ", end="", flush=True)
     finish()  # stdin is closed: Renode exits 0 without running the rest
 elif scenario == "cpu-abort":
+    answer_clock()
     uart_write(fixtures.joinpath("r3-uart.log").read_text())
     replay("r3-fault.txt", "r3-uart.log")
     hang()  # RunFor never returns after a CPU abort
 elif scenario == "wall-timeout":
+    answer_clock()
     uart_write({firmware_partial!r})
     hang()
 elif scenario == "runfor-bound":
+    answer_clock()
     uart_write({firmware_partial!r})
     print("[INFO] tinyml: Machine paused.")
     print("0x0000000000000100\n0x8000100\nRenode is quitting", flush=True)

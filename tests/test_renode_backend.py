@@ -134,12 +134,14 @@ def test_command_line_wires_platform_uart_elf_and_bounds(tmp_path: Path) -> None
     elf, uart = tmp_path / "fw.elf", tmp_path / "uart.log"
     argv = build_command("renode", elf, DEFAULT_PLATFORM, uart, emulated_timeout_s=42)
     assert argv[:4] == ["renode", "--disable-xwt", "--console", "--plain"]
-    assert argv[4::2] == ["-e"] * 8
+    assert argv[4::2] == ["-e"] * 10
     assert argv[5::2] == [
         'mach create "tinyml"',
         f"machine LoadPlatformDescription @{DEFAULT_PLATFORM}",
         f"sysbus.usart2 CreateFileBackend @{uart.resolve()} true",
         f"sysbus LoadELF @{elf.resolve()}",
+        "sysbus.cpu PerformanceInMips",
+        "sysbus.nvic Frequency",
         'emulation RunFor "00:00:42"',
         "sysbus.cpu ExecutedInstructions",
         "sysbus.cpu PC",
@@ -199,6 +201,8 @@ def test_successful_run_returns_console_and_monitor_answers(fake, tmp_path, monk
     assert parse_console(result.console).done
     assert result.extra["executed_instructions"] == str(0x1E868A)
     assert result.extra["pc"] == "0x8000144"
+    # SysTick at 72 MHz over 100 MIPS, as a real Renode 1.15.1 answered on the overlay
+    assert result.systick_ticks_per_instruction == pytest.approx(0.72)
     assert result.version == "unknown"  # the fake printed no banner
     assert result.log_path is not None and "Machine paused" in result.log_path.read_text()
     recorded = json.loads((state / "argv.json").read_text())
@@ -206,6 +210,10 @@ def test_successful_run_returns_console_and_monitor_answers(fake, tmp_path, monk
     assert 'emulation RunFor "00:01:00"' in recorded["argv"]
     # TMPDIR inside the run's workdir: Renode's temp-folder clean-up cannot touch others'
     assert Path(recorded["tmpdir"]) == (tmp_path / "work" / "renode-tmp").resolve()
+    assert not Path(recorded["tmpdir"]).exists(), "the private TMPDIR is removed after the run"
+    # no settings or monitor history under the user's ~/.config/renode
+    assert recorded["renode_ci_mode"] == "YES"
+    assert Path(recorded["xdg_config_home"]).is_relative_to(recorded["tmpdir"])
     assert_no_renode_left(state)
 
 
@@ -338,10 +346,10 @@ def test_missing_renode_is_reported_quickly_with_an_install_hint(tmp_path, monke
         backend.version()
 
 
-def test_missing_elf_is_reported_before_renode_starts(fake, tmp_path, monkeypatch) -> None:
+def test_missing_elf_is_left_to_renode_s_monitor_error(fake, tmp_path, monkeypatch) -> None:
     backend, state = fake
-    monkeypatch.setenv("FAKE_RENODE_SCENARIO", "done")
+    monkeypatch.setenv("FAKE_RENODE_SCENARIO", "command-error")
     req = EmulatorRun(tmp_path / "nope.elf", tmp_path / "work")
-    with pytest.raises(EmulatorError, match="firmware ELF not found"):
+    with pytest.raises(EmulatorCommandError, match=r"sysbus LoadELF @.*nope\.elf'.*File does not exist"):
         backend.run(req)
-    assert not (state / "pids").exists()
+    assert_no_renode_left(state)

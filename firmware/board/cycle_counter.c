@@ -5,8 +5,21 @@
 
 #define SYSTICK_RELOAD 0x00FFFFFFu
 
-/* Iterations of the probe loop: long enough for any clocked CYCCNT to move. */
-#define DWT_PROBE_ITERS 64u
+/*
+ * The probe runs the same counted loop twice, DWT_PROBE_SHORT and
+ * DWT_PROBE_LONG iterations of a two-instruction body, and accepts CYCCNT only
+ * if the two readings differ by exactly the 2 x (LONG - SHORT) instructions
+ * the longer loop adds: the counter then counts one tick per executed
+ * instruction, which is what the host assumes for counter=dwt. Everything
+ * else falls back to SysTick:
+ *  - QEMU: CYCCNT reads 0 (difference 0);
+ *  - Renode's stock DWT: clocked from virtual time that only moves at
+ *    synchronisation points, so the readings jump by whole quanta (often 0);
+ *  - a DWT that counts cycles (silicon): taken branches cost more than one.
+ */
+#define DWT_PROBE_SHORT 64u
+#define DWT_PROBE_LONG  192u
+#define DWT_PROBE_EXTRA (2u * (DWT_PROBE_LONG - DWT_PROBE_SHORT))
 
 static cc_source_t s_source;
 static volatile uint32_t s_wraps; /* written by SysTick_Handler */
@@ -17,24 +30,30 @@ void SysTick_Handler(void)
 	s_wraps++;
 }
 
-static inline uint32_t dwt_probe(void)
+/* Not inline: both probe calls must run exactly the same instructions. */
+static __attribute__((noinline)) uint32_t dwt_ticks_over_loop(uint32_t n)
 {
-	uint32_t before;
-	uint32_t after;
-	uint32_t n = DWT_PROBE_ITERS;
+	uint32_t before = DWT_CYCCNT;
 
+	__asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+	return DWT_CYCCNT - before;
+}
+
+static inline int dwt_counts_instructions(void)
+{
 	SCB_DEMCR |= SCB_DEMCR_TRCENA;
 	DWT_CYCCNT = 0u;
 	DWT_CTRL |= DWT_CTRL_CYCCNTENA;
-	before = DWT_CYCCNT;
-	__asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
-	after = DWT_CYCCNT;
-	return after - before;
+
+	uint32_t short_loop = dwt_ticks_over_loop(DWT_PROBE_SHORT);
+	uint32_t long_loop = dwt_ticks_over_loop(DWT_PROBE_LONG);
+
+	return short_loop != 0u && long_loop - short_loop == DWT_PROBE_EXTRA;
 }
 
 cc_source_t cc_init(void)
 {
-	if (dwt_probe() != 0u) {
+	if (dwt_counts_instructions()) {
 		s_source = CC_SOURCE_DWT;
 		return s_source;
 	}

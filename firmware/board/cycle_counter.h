@@ -2,8 +2,9 @@
  * Raw tick counter around a measured region.
  *
  * Two sources, chosen once at boot by cc_init():
- *  - DWT CYCCNT when it advances (Renode with the project's DWT overlay: one
- *    cycle per executed instruction). 32 bits, wraps is always 0.
+ *  - DWT CYCCNT when it counts exactly one tick per executed instruction
+ *    (Renode with the project's overlay, renode/stm32f4_tinyml.repl, whose
+ *    CYCCNT is the CPU's instruction count). 32 bits, wraps is always 0.
  *  - SysTick otherwise (QEMU has no DWT: CYCCNT reads 0). Processor clock,
  *    reload 0xFFFFFF, and an interrupt per wrap that counts wraps; elapsed ticks
  *    = ticks + wraps * 2^24. The host removes the instructions of the wrap

@@ -34,6 +34,9 @@ class EmulatorResult:
     emulator: str  # "qemu" or "renode"
     version: str  # the emulator's version string, for metrics.json
     console: str  # everything the firmware printed on USART2
+    # SysTick ticks per executed instruction in this run (the unit of counter=systick);
+    # counter=dwt needs none: the firmware accepts a DWT only at one tick per instruction.
+    systick_ticks_per_instruction: float
     log_path: Path | None = None  # the emulator's own log, kept for reports
     extra: dict[str, str] = field(default_factory=dict)  # backend details (command line, ...)
 

@@ -148,7 +148,8 @@ class QemuBackend:
                 f" wall time (qemu killed); last console line: {_last_line(console)!r}"
             )
         return EmulatorResult(
-            emulator=self.name, version=version, console=console, log_path=log_path, extra=extra
+            emulator=self.name, version=version, console=console,
+            systick_ticks_per_instruction=self.ticks_per_instruction, log_path=log_path, extra=extra,
         )
 
     @staticmethod

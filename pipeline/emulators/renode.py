@@ -11,7 +11,12 @@ One run is one ``renode --disable-xwt --console --plain -e ... -e ...`` process
   RunFor`` hanging for ever, so the log is watched while Renode runs and the
   process is killed as soon as the abort appears;
 * Renode deletes ``renode-*`` folders in TMPDIR that are not live pids, so each
-  run gets its own TMPDIR inside its workdir.
+  run gets its own TMPDIR inside its workdir; ``RENODE_CI_MODE=YES`` and a private
+  ``XDG_CONFIG_HOME`` keep it from writing settings and history under ``~/.config``;
+* counting: the overlay's DWT counts executed instructions (see the .repl); the
+  SysTick fallback's unit is the NVIC's SysTick frequency over PerformanceInMips x
+  10^6, both asked from the monitor before the run (stm32f4.repl: 72 MHz over 100
+  MIPS, 0.72 ticks per instruction, with Renode's 1 us time resolution).
 
 The process runs in its own process group (``renode`` is a launcher script
 around mono) and the whole group is killed on every way out of :meth:`run`.
@@ -33,7 +38,6 @@ from pathlib import Path
 
 from pipeline.emulators.base import DONE_LINE, FAULT_PREFIX, EmulatorResult, EmulatorRun
 from pipeline.errors import (
-    ConfigError,
     CpuAbortError,
     EmulatorCommandError,
     EmulatorError,
@@ -45,9 +49,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PLATFORM = REPO_ROOT / "renode" / "stm32f4_tinyml.repl"
 MACHINE_NAME = "tinyml"
 UART = "sysbus.usart2"
-
-# On the overlay's DWT one tick is one executed instruction (see the .repl).
-TICKS_PER_INSTRUCTION = 1.0
 
 INSTALL_HINT = (
     "Renode is not installed (no 'renode' on PATH). Install Antmicro's portable Linux "
@@ -64,10 +65,6 @@ _VERSION = re.compile(r"Renode,? v(?:ersion )?(\d+(?:\.\d+)+)")
 _HEX_ANSWER = re.compile(r"^(0x[0-9A-Fa-f]+)[ \t]*$", re.MULTILINE)
 _COMMAND_ERROR = re.compile(r"There was an error executing command '(?P<command>.*)'")
 _CPU_ABORT = re.compile(r"CPU abort \[PC=(?P<pc>0x[0-9A-Fa-f]+)\]:?[ \t]*(?P<reason>[^\r\n]*)")
-_REPL_DWT_FREQUENCY = re.compile(
-    r"^dwt:\s*Miscellaneous\.DWT\b.*?^\s+frequency:\s*(\d+)", re.MULTILINE | re.DOTALL
-)
-_REPL_MIPS = re.compile(r"^\s+PerformanceInMips:\s*(\d+)", re.MULTILINE)
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -141,28 +138,6 @@ def emulated_bound(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
-def overlay_clock(repl_text: str) -> tuple[int, int]:
-    """(PerformanceInMips, DWT frequency in Hz) declared by the platform overlay."""
-    freq = _REPL_DWT_FREQUENCY.search(repl_text)
-    mips = _REPL_MIPS.search(repl_text)
-    if freq is None or mips is None:
-        raise ConfigError(
-            "Renode platform overlay must declare both the DWT frequency and "
-            "cpu PerformanceInMips (see renode/stm32f4_tinyml.repl)"
-        )
-    return int(mips.group(1)), int(freq.group(1))
-
-
-def check_overlay(path: Path) -> None:
-    """Refuse an overlay whose DWT tick is not one instruction."""
-    mips, dwt_hz = overlay_clock(path.read_text())
-    if dwt_hz != mips * 1_000_000:
-        raise ConfigError(
-            f"{path}: DWT frequency {dwt_hz} Hz != PerformanceInMips {mips} x 10^6; "
-            "a DWT tick would no longer be one executed instruction"
-        )
-
-
 def _monitor_path(path: Path) -> str:
     # Renode 1.15.1's monitor splits its arguments on spaces (quoted paths came in 1.15.2).
     text = str(path.resolve())
@@ -184,6 +159,9 @@ def monitor_commands(
         # true = flush after every byte, so the capture can be watched while Renode runs
         f"{UART} CreateFileBackend {_monitor_path(uart_log)} true",
         f"sysbus LoadELF {_monitor_path(elf)}",
+        # Asked before the run (it is killed once DONE is printed): the SysTick unit.
+        "sysbus.cpu PerformanceInMips",
+        "sysbus.nvic Frequency",
         f'emulation RunFor "{emulated_bound(emulated_timeout_s)}"',
         "sysbus.cpu ExecutedInstructions",
         "sysbus.cpu PC",
@@ -273,9 +251,7 @@ class RenodeBackend:
 
     def run(self, request: EmulatorRun) -> EmulatorResult:
         exe = self._require()
-        check_overlay(self.platform)
-        if not request.elf.is_file():
-            raise EmulatorError(f"firmware ELF not found: {request.elf}")
+        # A missing ELF is left to Renode: its monitor error names the file (EmulatorCommandError).
         workdir = request.workdir.resolve()
         tmpdir = workdir / "renode-tmp"
         tmpdir.mkdir(parents=True, exist_ok=True)
@@ -283,17 +259,32 @@ class RenodeBackend:
         log_path = workdir / "renode.log"
         uart_log.unlink(missing_ok=True)
         argv = build_command(exe, request.elf, self.platform, uart_log, request.emulated_timeout_s)
-        outcome, log = self._execute(argv, log_path, uart_log, tmpdir, request.wall_timeout_s)
+        started = time.monotonic()
+        try:
+            outcome, log = self._execute(argv, log_path, uart_log, tmpdir, request.wall_timeout_s)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)  # Renode's unpacked libraries: it was killed
+        wall_s = time.monotonic() - started
         console = uart_log.read_text(errors="replace") if uart_log.exists() else ""
-        extra = {"command_line": shlex.join(argv), "uart_log": str(uart_log)}
+        extra = {"command_line": shlex.join(argv), "uart_log": str(uart_log), "wall_s": f"{wall_s:.3f}"}
         extra.update(outcome.details)
         _raise_for_outcome(outcome, log, console, log_path, request)
-        answers = parse_hex_answers(log) if outcome.kind == "exited" else []
-        if len(answers) >= 2:
-            extra["executed_instructions"] = str(answers[0])
-            extra["pc"] = hex(answers[1])
-        version = _banner_version(log)
-        return EmulatorResult(self.name, version, console, log_path, extra)
+        answers = parse_hex_answers(log)
+        if len(answers) < 2:
+            raise EmulatorError(
+                f"Renode did not answer 'sysbus.cpu PerformanceInMips' and 'sysbus.nvic Frequency' "
+                f"(Renode log: {log_path}); the platform {self.platform} must be an STM32F4 with an NVIC"
+            )
+        mips, systick_hz = answers[0], answers[1]
+        extra["performance_in_mips"] = str(mips)
+        extra["systick_hz"] = str(systick_hz)
+        if outcome.kind == "exited" and len(answers) >= 4:
+            extra["executed_instructions"] = str(answers[2])
+            extra["pc"] = hex(answers[3])
+        return EmulatorResult(
+            self.name, _banner_version(log), console,
+            systick_ticks_per_instruction=systick_hz / (mips * 1_000_000), log_path=log_path, extra=extra,
+        )
 
     # -- internals --------------------------------------------------------
 
@@ -309,7 +300,9 @@ class RenodeBackend:
     def _execute(
         self, argv: list[str], log_path: Path, uart_log: Path, tmpdir: Path, wall_timeout_s: float
     ) -> tuple[_Outcome, str]:
-        env = dict(os.environ, TMPDIR=str(tmpdir))
+        # Private TMPDIR (Renode deletes renode-* folders of dead pids in it at start-up);
+        # no settings, caches or monitor history under the user's ~/.config/renode.
+        env = dict(os.environ, TMPDIR=str(tmpdir), RENODE_CI_MODE="YES", XDG_CONFIG_HOME=str(tmpdir / "config"))
         with log_path.open("wb") as log_file:
             try:
                 proc = subprocess.Popen(
