@@ -73,6 +73,14 @@ def _junit_counts(path: Path) -> tuple[int, int, int]:
     return tests - failed - skipped, failed, skipped
 
 
+def _not_run_for_renode(junit: Path) -> int:
+    """Tests skipped because Renode is not installed (tests/conftest.py, the ``renode`` fixture)."""
+    if not junit.exists():
+        return 0
+    return sum(1 for skipped in ET.parse(junit).getroot().iter("skipped")
+               if "renode: not installed" in (skipped.get("message") or ""))
+
+
 def run_test_suite() -> bool:
     """pytest, then the full pipeline with its Robot suite on the default model in QEMU."""
     junit = BUILD_DIR / "pytest.xml"
@@ -88,6 +96,9 @@ def run_test_suite() -> bool:
     if pytest_rc != 0 and failed == 0:
         failed = 1  # pytest failed without a test failure (collection error, crash): never report green
     print(f"pytest exit {pytest_rc}; Robot suite on digits {'passed' if passed else 'FAILED'}")
+    not_run = _not_run_for_renode(junit)
+    if not_run:
+        print(f"renode: not installed, {not_run} tests not run (counted as skipped, not passed)")
     print(f"test: {ok} passed, {failed} failed, {skipped} skipped")
     return pytest_rc == 0 and bool(passed) and failed == 0
 

@@ -9,12 +9,19 @@ through unchanged in name (upper-cased), so there is no second copy of them.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
+import signal
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 from pipeline.emulators.renode import REPO_ROOT
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, EmulatorError, EmulatorMissingError
 
 NATIVE_SUITE = REPO_ROOT / "robot_tests" / "renode" / "firmware_native.robot"
 REQUIRED_BUDGET = "max_instructions_per_inference"
@@ -50,14 +57,83 @@ def budget_variables(budgets: dict[str, float]) -> dict[str, str]:
     return variables
 
 
-def renode_test_command(elf: Path, budgets: dict[str, float], results_dir: Path) -> list[str]:
-    """The ``renode-test`` argv that runs the native suite on ``elf`` against ``budgets``."""
+def renode_test_command(elf: Path, budgets: dict[str, float], results_dir: Path,
+                        platform: Path | None = None, include_tag: str | None = None) -> list[str]:
+    """The ``renode-test`` argv that runs the native suite on ``elf`` against ``budgets``.
+
+    ``platform`` replaces the overlay; ``include_tag`` runs only the tests with that tag.
+    """
     argv = ["renode-test", "-r", str(results_dir.resolve())]
+    if include_tag is not None:
+        argv += ["--include", include_tag]
     argv += ["--variable", f"ELF:{elf.resolve()}"]
+    if platform is not None:
+        argv += ["--variable", f"PLATFORM:{platform.resolve()}"]
     for name, value in budget_variables(budgets).items():
         argv += ["--variable", f"{name}:{value}"]
     argv.append(str(NATIVE_SUITE))
     return argv
+
+
+def renode_test_environment() -> dict[str, str]:
+    """The environment renode-test runs in: its own Python first on PATH, a private TMPDIR.
+
+    ``renode-test`` runs ``python3`` from PATH and needs the robotframework version Renode
+    pins, so the virtual environment made next to Renode (``install.sh --with-tests``:
+    ``<renode>/venv``) goes first; the project's own .venv (robotframework 7) must not.
+    """
+    launcher = shutil.which("renode-test")
+    if launcher is None:
+        raise EmulatorMissingError(
+            "renode-test is not on PATH: it comes with Renode (see docs/renode.md, 'Installing Renode')"
+        )
+    venv_bin = Path(launcher).resolve().parent / "venv" / "bin"
+    if not (venv_bin / "python3").is_file():
+        raise EmulatorMissingError(
+            f"renode-test's Python requirements are not installed: no {venv_bin / 'python3'}. "
+            "Install them with Renode's tests/requirements.txt into that virtual environment "
+            "(install.sh --with-tests does; see docs/renode.md)"
+        )
+    path = os.pathsep.join([str(venv_bin), os.environ.get("PATH", "")])
+    return {**os.environ, "PATH": path, "RENODE_CI_MODE": "YES"}
+
+
+def run_native_suite(elf: Path, budgets: dict[str, float], results_dir: Path, platform: Path | None = None,
+                     include_tag: str | None = None, timeout_s: float = 600.0) -> RenodeTestReport:
+    """Run the native suite under renode-test; its console goes to ``results_dir/renode-test.log``."""
+    argv = renode_test_command(elf, budgets, results_dir, platform, include_tag)
+    env = renode_test_environment()
+    results_dir.mkdir(parents=True, exist_ok=True)
+    log_path = results_dir / "renode-test.log"
+    with tempfile.TemporaryDirectory(prefix="renode-test-") as tmp:
+        env.update(TMPDIR=tmp, XDG_CONFIG_HOME=str(Path(tmp) / "config"))
+        with log_path.open("w") as log:
+            # Its own process group: renode-test starts Renode (mono), and nothing may outlive the run.
+            proc = subprocess.Popen(argv, env=env, cwd=results_dir, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                returncode = proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired as exc:
+                raise EmulatorError(f"renode-test did not finish within {timeout_s:g} s ({log_path})") from exc
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    report = parse_renode_test_output(log_path.read_text(errors="replace"), returncode)
+    output_xml = results_dir / "robot_output.xml"
+    if output_xml.is_file():
+        report.messages = failure_messages(output_xml)
+    return report
+
+
+def failure_messages(output_xml: Path) -> dict[str, str]:
+    """Each failed test's message from a Robot output file (test name -> message)."""
+    messages = {}
+    for test in ElementTree.parse(output_xml).iter("test"):
+        status = test.find("status")
+        if status is not None and status.get("status") == "FAIL":
+            messages[str(test.get("name"))] = (status.text or "").strip()
+    return messages
 
 
 @dataclass
@@ -68,6 +144,7 @@ class RenodeTestReport:
     statuses: dict[str, str] = field(default_factory=dict)  # test name -> "OK" / "failed" / ...
     missing_keywords: list[str] = field(default_factory=list)
     result_files: dict[str, str] = field(default_factory=dict)  # Output/Log/Report -> path
+    messages: dict[str, str] = field(default_factory=dict)  # failed test's name -> its message (robot_output.xml)
 
     @property
     def failed(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,25 @@ def require_tool(command: str, install: str) -> str:
     path = shutil.which(command)
     if path is None:
         pytest.fail(f"{command} is not installed: {install} (or run ./scripts/setup.sh)")
+    return path
+
+
+# Set by .ci/run (and by anyone who wants the Renode tests to be mandatory): a missing Renode
+# then fails the real-Renode tests instead of leaving them not run.
+REQUIRE_RENODE_ENV = "TINYML_REQUIRE_RENODE"
+RENODE_NOT_INSTALLED = "renode: not installed"
+
+
+@pytest.fixture(scope="session")
+def renode() -> str:
+    """The real Renode on PATH. Without it the test is not run (a skip that the test command's
+    summary counts and names, never a pass), or fails when REQUIRE_RENODE_ENV is 1."""
+    path = shutil.which("renode")
+    if path is None:
+        hint = "install Renode 1.15.1 and put it on PATH (docs/renode.md)"
+        if os.environ.get(REQUIRE_RENODE_ENV) == "1":
+            pytest.fail(f"{RENODE_NOT_INSTALLED} but {REQUIRE_RENODE_ENV}=1: {hint}")
+        pytest.skip(f"{RENODE_NOT_INSTALLED}: {hint}")
     return path
 
 

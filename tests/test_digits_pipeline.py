@@ -42,7 +42,7 @@ def test_default_model_meets_its_model_size_and_accuracy_targets(digits: ModelBu
 
 
 def _run_suite(digits: ModelBuild, tmp_path: Path, elf: Path, budgets: dict[str, float],
-               monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+               monkeypatch: pytest.MonkeyPatch, emulator: str = "qemu") -> tuple[int, str]:
     """Run the Robot suite on ``elf`` with ``budgets``, in a build dir under tmp_path."""
     reference, stamps, generated = digits.reference, digits.dir / ".stamps", digits.generated
     monkeypatch.setattr(pl, "BUILD_DIR", tmp_path)
@@ -54,7 +54,7 @@ def _run_suite(digits: ModelBuild, tmp_path: Path, elf: Path, budgets: dict[str,
         shutil.copy(elf, build.elf)
     sizes = json.loads((stamps / "build.json").read_text())["result"]["sizes"]
     codegen = json.loads((generated / "codegen.json").read_text())
-    rc = run_robot_suite(build, "qemu", {**sizes, "model_bytes": codegen["model_bytes"],
+    rc = run_robot_suite(build, emulator, {**sizes, "model_bytes": codegen["model_bytes"],
                                        "arena_bytes": codegen["arena_bytes"]})
     return rc, (build.dir / "robot" / "output.xml").read_text()
 

@@ -4,10 +4,17 @@
 /* Like the generated code: input and output live in one arena. */
 static int8_t tc_arena[TC_MODEL_INPUT_SIZE + TC_MODEL_OUTPUT_SIZE];
 
-#if defined(STUB_MODEL_HANG_AT)
+#if defined(STUB_MODEL_HANG_AT) || defined(STUB_MODEL_JUMP_AT)
 /* Test only: the invoke numbered STUB_MODEL_HANG_AT never returns, so the
- * firmware never prints DONE (the host's timeout path). */
+ * firmware never prints DONE (the host's timeout path); the one numbered
+ * STUB_MODEL_JUMP_AT calls an address with no memory behind it (a HardFault on
+ * silicon and in QEMU, a CPU abort in Renode). */
 static uint32_t tc_stub_calls;
+#endif
+
+#if defined(STUB_MODEL_JUMP_AT)
+/* 0x30000000: between SRAM and the peripherals, nothing mapped on the F4. */
+#define STUB_MODEL_NO_MEMORY 0x30000001u
 #endif
 
 int8_t *tc_model_input(void)
@@ -30,6 +37,11 @@ void tc_model_invoke(void)
 		for (;;) {
 			__asm volatile("" ::: "memory");
 		}
+	}
+#endif
+#if defined(STUB_MODEL_JUMP_AT)
+	if (tc_stub_calls++ == (uint32_t)(STUB_MODEL_JUMP_AT)) {
+		((void (*)(void))STUB_MODEL_NO_MEMORY)();
 	}
 #endif
 	for (int32_t i = 0; i < TC_MODEL_OUTPUT_SIZE; i++) {

@@ -1,0 +1,238 @@
+"""The firmware on a real Renode: counts equal QEMU's, faults, bounds and clean-up, renode-test.
+
+Every test here needs ``renode`` on PATH (the ``renode`` fixture): without it they are not
+run, and the test command's summary says so (``renode: not installed, N tests not run``);
+``.ci/run`` sets TINYML_REQUIRE_RENODE=1 so that a missing Renode fails them instead.
+Facts they pin were measured with Renode 1.15.1 (docs/renode.md, "What was measured").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.build import FIRMWARE_DIR, BuildRequest, build_firmware
+from pipeline.config import ROOT
+from pipeline.emulators.base import EmulatorRun
+from pipeline.emulators.renode import RenodeBackend
+from pipeline.errors import CpuAbortError, EmulatorCommandError, EmulatorTimeoutError, FirmwareFaultError
+from pipeline.firmware_run import FirmwareRun, boot
+from pipeline.pipeline import ModelBuild
+from pipeline.renode_native import RenodeTestReport, run_native_suite
+from tests.conftest import require_tool
+from tests.test_digits_pipeline import _run_suite
+from tests.test_reliability_firmware import _symbol
+
+pytestmark = [pytest.mark.renode, pytest.mark.emulator, pytest.mark.toolchain, pytest.mark.usefixtures("renode")]
+
+# The stock platform's SVD download, which the overlay's init section removes.
+DOWNLOAD_LINE = re.compile(r"Download", re.IGNORECASE)
+
+
+def _pids_mentioning(marker: str) -> list[int]:
+    """Live processes (renode launcher, mono, renode-test) whose command line mentions ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended while we looked
+            continue
+        if marker in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _stub_elf(tmp_path: Path, name: str, defines: dict[str, str]) -> Path:
+    return build_firmware(BuildRequest(FIRMWARE_DIR / "tests" / "stub_model", tmp_path / name,
+                                       extra_defines=defines)).elf
+
+
+def _renode_run(elf: Path, workdir: Path, wall_s: float = 120.0, emulated_s: float = 30.0) -> str:
+    return RenodeBackend().run(EmulatorRun(elf, workdir, wall_s, emulated_s)).console
+
+
+@pytest.fixture(scope="module")
+def renode_digits(digits: ModelBuild, tmp_path_factory: pytest.TempPathFactory) -> tuple[FirmwareRun, Path]:
+    workdir = tmp_path_factory.mktemp("renode-digits")
+    emu = digits.cfg.emulator
+    return boot(digits.elf, workdir, "renode", emu.wall_timeout_s, emu.emulated_timeout_s), workdir
+
+
+# ------------------------------------------------------------ counting
+
+
+def test_renode_counts_every_vector_exactly_as_qemu_does(
+        digits: ModelBuild, renode_digits: tuple[FirmwareRun, Path], tmp_path: Path) -> None:
+    require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
+    on_renode, _ = renode_digits
+    emu = digits.cfg.emulator
+    on_qemu = boot(digits.elf, tmp_path / "qemu", "qemu", emu.wall_timeout_s, emu.emulated_timeout_s)
+    assert on_renode.counter_source == "dwt", "the overlay's instruction-counting DWT was not detected"
+    assert on_qemu.counter_source == "systick"
+    assert all(abs(e) <= 10 for e in on_renode.calibration_errors), on_renode.calibration_errors
+    assert len(on_renode.instructions) == len(on_qemu.instructions) == 360
+    assert on_renode.instructions == on_qemu.instructions
+    assert (on_renode.outputs() == on_qemu.outputs()).all()
+
+
+def test_the_run_leaves_no_download_no_temp_folder_and_no_renode_settings(
+        renode_digits: tuple[FirmwareRun, Path]) -> None:
+    _, workdir = renode_digits
+    log = (workdir / "renode.log").read_text()
+    assert "Renode, version 1.15" in log
+    assert not DOWNLOAD_LINE.search(log), "the overlay should load without the SVD download"
+    assert not (workdir / "renode-tmp").exists(), "Renode's private TMPDIR (its unpacked libraries) is removed"
+
+
+def test_renode_writes_nothing_into_home_or_the_system_temp(
+        digits: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, system_tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    system_tmp.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    elf = _stub_elf(tmp_path, "fw-stub", {})
+    assert _renode_run(elf, tmp_path / "run").rstrip().endswith("DONE")
+    assert list(home.iterdir()) == [], "Renode wrote into the user's home (~/.config/renode)"
+    assert list(system_tmp.iterdir()) == [], "Renode wrote into the system's temporary directory"
+
+
+# ------------------------------------------------------------ faults and bounds
+
+
+def test_udf_firmware_gives_the_fault_report_with_its_pc(digits: ModelBuild, tmp_path: Path) -> None:
+    elf = build_firmware(BuildRequest(digits.generated, tmp_path / "fw-fault", fault_test=True,
+                                      stack_bytes=int(digits.cfg.budgets["max_stack_bytes"]))).elf
+    pc = _symbol(elf, "fault_test_udf")
+    with pytest.raises(FirmwareFaultError, match=rf"FAULT UsageFault pc=0x{pc:08x}"):
+        boot(elf, tmp_path / "run", "renode", 120.0, 30.0)
+    assert _pids_mentioning(str(tmp_path)) == []
+
+
+def test_execution_outside_memory_is_a_cpu_abort_and_renode_is_stopped_at_once(tmp_path: Path) -> None:
+    elf = _stub_elf(tmp_path, "fw-jump", {"STUB_MODEL_JUMP_AT": "0"})
+    started = time.monotonic()
+    with pytest.raises(CpuAbortError, match=r"CPU abort at PC=0x30000000") as caught:
+        _renode_run(elf, tmp_path / "run", wall_s=120.0, emulated_s=600.0)
+    elapsed = time.monotonic() - started
+    # Renode's RunFor never returns after an abort (recorded): only watching the log stops it.
+    assert elapsed < 60.0, f"the abort was seen after {elapsed:.0f} s; the wall bound was 120 s"
+    assert "last console line: 'BOOT" in str(caught.value) or "CALIB" in str(caught.value)
+    assert _pids_mentioning(str(tmp_path)) == [], "a Renode process outlived the aborted run"
+
+
+def test_a_missing_elf_gives_renode_s_monitor_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-firmware.elf"
+    with pytest.raises(EmulatorCommandError, match=r"Renode refused the command 'sysbus LoadELF @.*no-such-firmware"):
+        _renode_run(missing, tmp_path / "run")
+    assert _pids_mentioning(str(tmp_path)) == []
+
+
+def test_a_firmware_without_done_is_stopped_at_the_emulated_bound_with_its_last_line(tmp_path: Path) -> None:
+    elf = _stub_elf(tmp_path, "fw-hang", {"STUB_MODEL_HANG_AT": "1"})
+    with pytest.raises(EmulatorTimeoutError, match=r"emulated-time bound \(2 s\).*last console line: 'VEC 0 "):
+        _renode_run(elf, tmp_path / "run", wall_s=120.0, emulated_s=2.0)
+    assert _pids_mentioning(str(tmp_path)) == []
+
+
+def test_a_firmware_without_done_is_stopped_at_the_wall_clock_bound_with_its_last_line(tmp_path: Path) -> None:
+    elf = _stub_elf(tmp_path, "fw-hang", {"STUB_MODEL_HANG_AT": "1"})
+    with pytest.raises(EmulatorTimeoutError, match=r"within 30 s of wall-clock time.*last console line: 'VEC 0 "):
+        _renode_run(elf, tmp_path / "run", wall_s=30.0, emulated_s=3600.0)
+    assert _pids_mentioning(str(tmp_path)) == [], "Renode outlived the wall-clock bound"
+
+
+CHILD = """
+import sys
+from pathlib import Path
+from pipeline.emulators.base import EmulatorRun
+from pipeline.emulators.renode import RenodeBackend
+RenodeBackend().run(EmulatorRun(Path(sys.argv[1]), Path(sys.argv[2]), 300.0, 3600.0))
+"""
+
+
+def test_ctrl_c_leaves_no_renode_or_mono_process(tmp_path: Path) -> None:
+    elf = _stub_elf(tmp_path, "fw-hang", {"STUB_MODEL_HANG_AT": "1"})
+    workdir = tmp_path / "run"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(elf), str(workdir)], cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    uart = workdir / "renode-uart.log"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and child.poll() is None:
+            if uart.is_file() and "VEC 0" in uart.read_text(errors="replace"):
+                break  # Renode runs the firmware, which now hangs in its second inference
+            time.sleep(0.1)
+        assert _pids_mentioning(str(workdir)), "Renode never started"
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert "KeyboardInterrupt" in stderr, stderr
+    assert _pids_mentioning(str(workdir)) == [], "a renode/mono process outlived the interrupted run"
+
+
+# ------------------------------------------------------------ the pipeline's Robot suite on Renode
+
+
+def test_the_robot_suite_passes_on_renode(
+        digits: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rc, output = _run_suite(digits, tmp_path, Path(digits.elf), dict(digits.cfg.budgets), monkeypatch, "renode")
+    assert rc == 0, "the Robot suite failed on Renode (see its output.xml)"
+    run = json.loads((tmp_path / "digits" / "firmware_run.json").read_text())
+    assert run["emulator"] == "renode" and run["counter_source"] == "dwt"
+    assert "Instructions Per Inference Should Be Within Budget" in output
+
+
+# ------------------------------------------------------------ renode-test and the native suite
+
+
+def _native(digits: ModelBuild, tmp_path: Path, budgets: dict[str, float], platform: Path | None = None,
+            include_tag: str | None = None) -> tuple[RenodeTestReport, str]:
+    require_tool("renode-test", "it ships with Renode (docs/renode.md)")
+    report = run_native_suite(digits.elf, budgets, tmp_path / "results", platform, include_tag)
+    assert _pids_mentioning(str(tmp_path)) == [], "a Renode process outlived renode-test"
+    return report, (tmp_path / "results" / "renode-test.log").read_text()
+
+
+def test_native_suite_passes_under_renode_test(digits: ModelBuild, tmp_path: Path) -> None:
+    report, log = _native(digits, tmp_path, dict(digits.cfg.budgets))
+    assert report.passed, log
+    assert len(report.statuses) == 3 and not report.missing_keywords
+
+
+def test_native_suite_fails_naming_both_numbers_when_the_budget_is_below_the_count(
+        digits: ModelBuild, renode_digits: tuple[FirmwareRun, Path], tmp_path: Path) -> None:
+    measured = renode_digits[0].instructions[0]
+    budgets = {**digits.cfg.budgets, "max_instructions_per_inference": float(measured - 1)}
+    report, log = _native(digits, tmp_path, budgets, include_tag="budget")
+    assert not report.passed, log
+    message = report.messages["Every Inference Is Within The Instruction Budget"]
+    assert f"vector 0: {measured} instructions > budget {measured - 1}" in message, message
+
+
+def test_native_suite_fails_when_the_counter_is_not_the_instruction_counting_dwt(
+        digits: ModelBuild, tmp_path: Path) -> None:
+    # Renode's stock DWT (a timer on virtual time): the firmware's probe refuses it.
+    stock = tmp_path / "stock-dwt.repl"
+    stock.write_text('using "platforms/cpus/stm32f4.repl"\n\n'
+                     "dwt: Miscellaneous.DWT @ sysbus 0xE0001000\n    frequency: 100000000\n\n"
+                     'sysbus:\n    init:\n        Tag <0x40023800, 0x40023803> "RCC_CR" 0x00000000\n')
+    report, log = _native(digits, tmp_path, dict(digits.cfg.budgets), platform=stock, include_tag="budget")
+    assert not report.passed, log
+    message = report.messages["Every Inference Is Within The Instruction Budget"]
+    assert "counter=systick, not the overlay's instruction-counting DWT" in message, message
