@@ -118,13 +118,13 @@ def bench(c, models=""):
     run_bench([m.strip() for m in models.split(",") if m.strip()] or entry.model_names())
 
 
-@task(help=_help(*BYO))
+@task(help={**_help(*BYO), "emulator": "qemu (default) or renode (also writes a flame graph of one inference)"})
 @_reported
-def profile(c, model="digits", tflite=None, inputs=None, config=None):
-    """Instructions, MACs/instruction and share per layer (TC_PROFILE build in QEMU) + a bar chart."""
+def profile(c, model="digits", tflite=None, inputs=None, config=None, emulator="qemu"):
+    """Instructions, MACs/instruction and share per layer (TC_PROFILE build) + a bar chart."""
     from pipeline.profile import run_profile
 
-    run_profile(_build(model, tflite, inputs, config))
+    run_profile(_build(model, tflite, inputs, config), emulator)
 
 
 @task(help={"model": MODEL_HELP["model"], "out": "output directory (default: build/<model>/export/)",

@@ -40,7 +40,7 @@ def layer_instructions(model: CountModel, marks: list[LayerMark]) -> list[int]:
     return [b - a for a, b in zip([0, *prefixes[:-1]], prefixes, strict=True)]
 
 
-def profile_model(b: ModelBuild, kernels: str = "dsp") -> list[LayerProfile]:
+def profile_model(b: ModelBuild, kernels: str = "dsp", emulator: str = PROFILE_EMULATOR) -> list[LayerProfile]:
     """Build the TC_PROFILE firmware of ``b``, boot it, return one LayerProfile per layer."""
     run_until(b, "codegen")
     stack = int(b.cfg.budgets.get("max_stack_bytes", 8192))
@@ -49,7 +49,7 @@ def profile_model(b: ModelBuild, kernels: str = "dsp") -> list[LayerProfile]:
                      extra_defines={"TC_PROFILE": "1"}, kernels=kernels),
         on_line=lambda _line: None,
     )
-    run = boot(fw.elf, b.dir / "profile" / PROFILE_EMULATOR, PROFILE_EMULATOR,
+    run = boot(fw.elf, b.dir / "profile" / emulator, emulator,
                b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
     marks = run.report.layer_marks
     if not marks:
@@ -96,11 +96,24 @@ def plot_profile(name: str, layers: list[LayerProfile], path: Path) -> Path:
     return path
 
 
-def run_profile(b: ModelBuild) -> list[LayerProfile]:
-    """Profile ``b``, print the table, save profile.json and profile.png under build/<model>/."""
-    layers = profile_model(b)
+def run_profile(b: ModelBuild, emulator: str = PROFILE_EMULATOR) -> list[LayerProfile]:
+    """Profile ``b``, print the table, save profile.json and profile.png under build/<model>/.
+
+    On Renode also a flame graph of one inference of the plain firmware (Renode's profiler,
+    pipeline/flame_graph.py): build/<model>/profile/renode-flame/inference.folded.
+    """
+    layers = profile_model(b, emulator=emulator)
     print(format_profile(layers), flush=True)
     (b.dir / "profile.json").write_text(json.dumps([asdict(p) for p in layers], indent=2) + "\n")
     png = plot_profile(b.name, layers, b.dir / "profile.png")
     print(f"profile: -> {b.dir / 'profile.json'}, {png}", flush=True)
+    if emulator == "renode":
+        from pipeline.flame_graph import renode_flame_graph
+
+        emu = b.cfg.emulator
+        flame = renode_flame_graph(b.elf, b.dir / "profile" / "renode-flame", emu.wall_timeout_s,
+                                   emu.emulated_timeout_s, b.name)
+        top = ", ".join(f"{name} {count:,}" for name, count in list(flame.by_function.items())[:5])
+        print(f"profile: flame graph of one inference ({flame.instructions:,} instructions; {top}) "
+              f"-> {flame.path} (open it in https://www.speedscope.app or with flamegraph.pl), {flame.png}", flush=True)
     return layers

@@ -34,4 +34,23 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 echo "setup: installing Python packages (requirements.txt) into .venv"
 .venv/bin/python -m pip install -q -r requirements.txt
+
+# Renode (optional): installed from a Renode 1.15.1 bundle (install.sh + tarball, see
+# docs/renode.md) when one is given with RENODE_BUNDLE or lies next to the checkout,
+# as on the project's machines and in CI. Its renode-test Python requirements go into
+# their own virtual environment (PREFIX/venv), never into .venv.
+RENODE_BUNDLE=${RENODE_BUNDLE:-../shared/renode-1.15.1-mono}
+RENODE_PREFIX=${RENODE_PREFIX:-/opt/renode-1.15.1}
+if [ -x "$RENODE_BUNDLE/install.sh" ] || [ -f "$RENODE_BUNDLE/install.sh" ]; then
+  echo "setup: installing Renode from $RENODE_BUNDLE into $RENODE_PREFIX"
+  bash "$RENODE_BUNDLE/install.sh" --with-tests "$RENODE_PREFIX" | sed 's/^/  renode: /'
+  for launcher in renode renode-test; do   # on PATH for every shell: the launchers follow links
+    "${SUDO[@]}" ln -sfn "$RENODE_PREFIX/$launcher" "/usr/local/bin/$launcher"
+  done
+  echo "setup: $(renode --version 2>/dev/null | head -n1) on PATH ($(command -v renode))"
+elif command -v renode >/dev/null 2>&1; then
+  echo "setup: using the Renode already on PATH: $(command -v renode)"
+else
+  echo "setup: Renode not installed (optional): the Renode tests will not run; see docs/renode.md"
+fi
 echo "setup: done. Activate with: . .venv/bin/activate"

@@ -89,3 +89,16 @@ def test_passing_run_needs_exit_code_zero_and_a_test() -> None:
     assert not parse_renode_test_output(one_pass, returncode=1).passed
     # Renode never started: no test ran, which is not a pass
     assert not parse_renode_test_output("Preparing suites\n", returncode=0).passed
+
+
+def test_profiler_output_is_folded_without_its_first_line() -> None:
+    from pipeline.flame_graph import fold, frames_by_depth
+
+    raw = ["tc_model_invoke (entry) 81005370", "tc_model_invoke (entry);conv (entry) 300",
+           "tc_model_invoke (entry) 20", "tc_model_invoke (entry);conv (entry) 100",
+           "tc_model_invoke (entry);pool (entry) 50", " 2"]
+    folded = fold(raw)
+    assert folded == {"tc_model_invoke;conv": 400, "tc_model_invoke": 20, "tc_model_invoke;pool": 50}
+    levels = frames_by_depth(folded)
+    assert levels[0] == [("tc_model_invoke", 0, 470)]
+    assert sorted(width for _, _, width in levels[1]) == [50, 400]

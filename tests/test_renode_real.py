@@ -25,6 +25,7 @@ from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.renode import RenodeBackend
 from pipeline.errors import CpuAbortError, EmulatorCommandError, EmulatorTimeoutError, FirmwareFaultError
 from pipeline.firmware_run import FirmwareRun, boot
+from pipeline.flame_graph import renode_flame_graph
 from pipeline.pipeline import ModelBuild
 from pipeline.renode_native import RenodeTestReport, run_native_suite
 from tests.conftest import require_tool
@@ -184,6 +185,21 @@ def test_ctrl_c_leaves_no_renode_or_mono_process(tmp_path: Path) -> None:
             child.wait()
     assert "KeyboardInterrupt" in stderr, stderr
     assert _pids_mentioning(str(workdir)) == [], "a renode/mono process outlived the interrupted run"
+
+
+# ------------------------------------------------------------ profiler
+
+
+def test_flame_graph_covers_exactly_one_inference(digits: ModelBuild, tmp_path: Path,
+                                                  renode_digits: tuple[FirmwareRun, Path]) -> None:
+    exact = renode_digits[0].instructions_per_inference
+    flame = renode_flame_graph(digits.elf, tmp_path / "flame", 120.0, 30.0, "digits")
+    lines = flame.path.read_text().splitlines()
+    assert lines and all(line.startswith("tc_model_invoke") for line in lines)
+    # Renode's profiler keeps its own count: within 0.1 % of the DWT's, never a second inference
+    assert abs(flame.instructions - exact) <= exact // 1000, (flame.instructions, exact)
+    assert next(iter(flame.by_function)) == "tc_gemv_s16"  # digits' hottest kernel (invoke profile)
+    assert flame.png.stat().st_size > 10_000
 
 
 # ------------------------------------------------------------ the pipeline's Robot suite on Renode

@@ -150,9 +150,9 @@ def _monitor_path(path: Path) -> str:
 
 
 def monitor_commands(
-    elf: Path, platform: Path, uart_log: Path, emulated_timeout_s: float
+    elf: Path, platform: Path, uart_log: Path, emulated_timeout_s: float, before_run: tuple[str, ...] = ()
 ) -> list[str]:
-    """The monitor commands of one run, in order."""
+    """The monitor commands of one run, in order; ``before_run`` go right before RunFor."""
     return [
         f'mach create "{MACHINE_NAME}"',
         f"machine LoadPlatformDescription {_monitor_path(platform)}",
@@ -162,6 +162,7 @@ def monitor_commands(
         # Asked before the run (it is killed once DONE is printed): the SysTick unit.
         "sysbus.cpu PerformanceInMips",
         "sysbus.nvic Frequency",
+        *before_run,
         f'emulation RunFor "{emulated_bound(emulated_timeout_s)}"',
         "sysbus.cpu ExecutedInstructions",
         "sysbus.cpu PC",
@@ -170,11 +171,12 @@ def monitor_commands(
 
 
 def build_command(
-    renode: str, elf: Path, platform: Path, uart_log: Path, emulated_timeout_s: float
+    renode: str, elf: Path, platform: Path, uart_log: Path, emulated_timeout_s: float,
+    before_run: tuple[str, ...] = (),
 ) -> list[str]:
     """The full argv of one headless run."""
     argv = [renode, "--disable-xwt", "--console", "--plain"]
-    for command in monitor_commands(elf, platform, uart_log, emulated_timeout_s):
+    for command in monitor_commands(elf, platform, uart_log, emulated_timeout_s, before_run):
         argv += ["-e", command]
     return argv
 
@@ -227,6 +229,9 @@ class RenodeBackend:
     # Stop as soon as the firmware printed DONE or FAULT instead of emulating the rest
     # of the emulated-time bound (the firmware only sleeps or spins after either).
     stop_on_final_line: bool = True
+    # Monitor commands run after loading the ELF, before the emulation starts (e.g. the
+    # profiler hooks of pipeline/flame_graph.py).
+    before_run: tuple[str, ...] = ()
     name: str = field(default="renode", init=False)
 
     # -- EmulatorBackend --------------------------------------------------
@@ -258,7 +263,8 @@ class RenodeBackend:
         uart_log = workdir / "renode-uart.log"
         log_path = workdir / "renode.log"
         uart_log.unlink(missing_ok=True)
-        argv = build_command(exe, request.elf, self.platform, uart_log, request.emulated_timeout_s)
+        argv = build_command(exe, request.elf, self.platform, uart_log, request.emulated_timeout_s,
+                             self.before_run)
         started = time.monotonic()
         try:
             outcome, log = self._execute(argv, log_path, uart_log, tmpdir, request.wall_timeout_s)
