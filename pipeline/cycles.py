@@ -194,3 +194,10 @@ def format_estimate(est: CycleEstimate) -> str:
     lines.append(f"cycles per call: {est.cycles_per_call:,} ({est.latency_ms:g} ms); "
                  f"instructions per call: {est.instructions_per_call:,}")
     return "\n".join(lines)
+
+
+def run_cycles(elf: Path, function: str, params: CycleParams = CycleParams()) -> CycleEstimate:
+    """``invoke cycles``: estimate and print the cycles of each call of ``function`` in ``elf``."""
+    est = estimate_cycles(elf, function, params)
+    print(format_estimate(est), flush=True)
+    return est
