@@ -31,6 +31,7 @@ from pipeline.errors import StageError, ToolMissingError
 from pipeline.thumb_timing import disassemble, write_table
 
 PLUGIN_DIR = ROOT / "firmware" / "qemu_plugin"
+INFERENCE_FUNCTION = "tc_model_invoke"  # what the firmware's own counter times, one call per vector
 PLUGIN_SOURCES = ("cycle_model.c", "tc_cycles_plugin.c")
 PLUGIN_HEADERS = ("cycle_model.h", "qemu-plugin.h")
 PLUGIN_CFLAGS = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-fvisibility=hidden")
