@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cycles import CallCycles, CycleParams, estimate_cycles
+from pipeline.cycles import CallCycles, CycleMark, CycleParams, estimate_cycles, parse_records
+from pipeline.errors import StageError
 from pipeline.thumb_timing import LOAD, MEM, PLAIN, STORE, base_mnemonic, classify
 
 BENCH = Path(__file__).parent / "cycle_bench"
@@ -143,3 +144,32 @@ def test_classification_of_memory_forms() -> None:
     assert classify(0x100, 4, "vfma.f32", "s0, s1, s2").base == 3
     assert classify(0x100, 4, "smlal", "r0, r1, r2, r3").writes == 0b11
     assert classify(0x100, 2, "cmp", "r3, #0").kind == PLAIN and classify(0x100, 2, "cmp", "r3, #0").writes == 0
+
+
+def test_records_group_marks_into_their_call_and_refuse_unknown_code() -> None:
+    text = ("MARK 0 instructions=5 cycles=9 flash_stall=1 handler=0 unknown=0\n"
+            "CALL 0 instructions=8 cycles=15 flash_stall=2 handler=5 unknown=0\n"
+            "CALL 1 instructions=7 cycles=12 flash_stall=0 handler=0 unknown=0\n")
+    first, second = parse_records(text)
+    assert first == CallCycles(8, 15, 2, 5, (CycleMark(5, 9, 1),))
+    assert second == CallCycles(7, 12, 0, 0, ())
+    with pytest.raises(StageError, match="did not disassemble"):
+        parse_records("CALL 0 instructions=8 cycles=15 flash_stall=2 handler=0 unknown=3\n")
+
+
+def test_a_function_missing_from_the_elf_is_named(bench_elf: Path) -> None:
+    with pytest.raises(StageError, match="no function named 'bench_nothing'"):
+        estimate_cycles(bench_elf, "bench_nothing", CORE, bench_elf.parent / "missing")
+
+
+PEER = Path(__file__).resolve().parents[2] / "shared" / "peer-tflm"
+
+
+def test_the_call_region_matches_the_peer_firmwares_own_counter() -> None:
+    """../shared/peer-tflm/README: digits, 196,344 instructions per Invoke by its SysTick counter (no wrap
+    in 196 k instructions). Its cc_start/cc_stop region also holds the two caller instructions around the
+    BL (``add r0, sp, #104`` before, ``mov r5, r0`` after, objdump of digits.elf): ours is 2 fewer."""
+    if not (PEER / "digits.elf").is_file():
+        pytest.skip(f"no peer firmwares in {PEER}")
+    est = estimate_cycles(PEER / "digits.elf", (PEER / "digits.symbol").read_text().strip())
+    assert est.instructions_per_call == 196_344 - 2
