@@ -182,7 +182,7 @@ def estimate_cycles(elf: Path, function: str, params: CycleParams = CycleParams(
     backend.run(EmulatorRun(elf, workdir, wall_timeout_s))
     calls = parse_records(records.read_text() if records.is_file() else "")
     if not calls:
-        raise StageError(f"{elf.name}: {function} was never called (and returned) before DONE")
+        raise StageError(f"{elf.name}: {function} was never entered by a BL/BLX and returned before DONE")
     return CycleEstimate(elf, function, params, calls)
 
 
