@@ -118,6 +118,17 @@ def bench(c, models=""):
     run_bench([m.strip() for m in models.split(",") if m.strip()] or entry.model_names())
 
 
+@task(help={"elf": "a Cortex-M4 ELF that runs on QEMU netduinoplus2 to a DONE line",
+            "function": "symbol of the timed function (mangled for C++)",
+            "art": "ART caches on (default) or --no-art", "wait_states": "flash wait states (default 5)"})
+@_reported
+def cycles(c, elf, function, art=True, wait_states=5):
+    """Estimated Cortex-M4 cycles of each call of a function (docs/cycle-model.md), at 168 MHz."""
+    from pipeline.cycles import CycleParams, run_cycles
+
+    run_cycles(Path(elf), function, CycleParams(flash_wait_states=int(wait_states), art=bool(art)))
+
+
 @task(help={**_help(*BYO), "emulator": "qemu (default) or renode (also writes a flame graph of one inference)"})
 @_reported
 def profile(c, model="digits", tflite=None, inputs=None, config=None, emulator="qemu"):

@@ -4,6 +4,11 @@ Every model goes through the ordinary stages (reused when unchanged) up to the Q
 simulation, which counts instructions exactly (SysTick + icount). The results land in
 ``build/bench.json`` and ``build/bench.md``.
 
+Cycles: the cycle model (docs/cycle-model.md) estimates ours (``tc_model_invoke``) and, where
+``../shared/peer-tflm/`` holds the model, the TFLM + CMSIS-NN firmware (the function named in its
+``.symbol``) in the same run, with the same model: the gate is ours <= 0.5x theirs in cycles
+(CYCLE_TARGET_RATIO). Their instructions are those the same run counted.
+
 Per-layer instructions come from a second, profile build (TC_PROFILE, see pipeline/profile.py);
 a layer without a kernel call (an in-place RESHAPE) counts 0. The per-layer figures include
 the profile marks, so they sum to slightly more than ``instructions_per_inference``.
@@ -12,15 +17,19 @@ the profile marks, so they sum to slightly more than ``instructions_per_inferenc
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.config import BUILD_DIR
+from pipeline.config import BUILD_DIR, ROOT
+from pipeline.cycles import estimate_cycles
 from pipeline.entry import model_build, run_until
 from pipeline.fileutil import write_atomically
 from pipeline.profile import profile_model
 
 BENCH_EMULATOR = "qemu"  # the exact instruction counter
+PEER_DIR = Path(os.environ.get("TINYML_CI_PEER_DIR", ROOT.parent / "shared" / "peer-tflm"))
+CYCLE_TARGET_RATIO = 0.5  # ours / TFLM + CMSIS-NN in estimated cycles (issue 12)
 
 
 @dataclass(frozen=True)
@@ -41,8 +50,23 @@ class BenchResult:
     arena_bytes: int
     ram_bytes: int
     layers: list[LayerBench]
-    tflm_cmsis_nn_instructions: int | None = None  # the model config's [reference], where it has one
+    tflm_cmsis_nn_instructions: int | None = None  # the peer firmware's, this run; else the config's [reference]
     target_instructions: int | None = None
+    estimated_cycles_per_inference: int | None = None
+    latency_ms: float | None = None
+    tflm_cmsis_nn_cycles: int | None = None  # the peer firmware's estimate, same run and model
+
+    @property
+    def cycle_ratio(self) -> float | None:
+        if self.estimated_cycles_per_inference is None or not self.tflm_cmsis_nn_cycles:
+            return None
+        return self.estimated_cycles_per_inference / self.tflm_cmsis_nn_cycles
+
+    @property
+    def cycle_target_met(self) -> bool | None:
+        """Whether ours is at most CYCLE_TARGET_RATIO of the peer's estimated cycles; None without a peer."""
+        ratio = self.cycle_ratio
+        return None if ratio is None else ratio <= CYCLE_TARGET_RATIO
 
     @property
     def target_met(self) -> bool | None:
@@ -53,7 +77,8 @@ class BenchResult:
 
 
 COLUMNS = ("model", "MACs", "instructions", "MACs/instr", "model_bytes", "model_flash_bytes", "arena_bytes",
-           "ram_bytes", "TFLM+CMSIS-NN", "ratio", "target")
+           "ram_bytes", "est_cycles", "latency_ms", "TFLM_cycles", "cycle_ratio", "cycle_target",
+           "TFLM+CMSIS-NN", "ratio", "target")
 
 
 def bench_model(name: str) -> BenchResult:
@@ -65,6 +90,8 @@ def bench_model(name: str) -> BenchResult:
     codegen = json.loads((b.generated / "codegen.json").read_text())
     macs = int(codegen["macs"])
     profiled = {p.index: p.instructions for p in profile_model(b)}
+    cycles = run_until(b, "cycles")
+    peer_instructions, peer_cycles = _peer(b.name)
     return BenchResult(
         model=b.name,
         macs=macs,
@@ -78,9 +105,35 @@ def bench_model(name: str) -> BenchResult:
             LayerBench(str(layer["op"]), int(layer["macs"]), profiled.get(int(layer["index"]), 0))
             for layer in codegen["layers"]
         ],
-        tflm_cmsis_nn_instructions=reference.get("tflm_cmsis_nn_instructions"),
+        tflm_cmsis_nn_instructions=peer_instructions or reference.get("tflm_cmsis_nn_instructions"),
         target_instructions=reference.get("target_instructions"),
+        estimated_cycles_per_inference=int(cycles["estimated_cycles_per_inference"]),
+        latency_ms=float(cycles["latency_ms"]),
+        tflm_cmsis_nn_cycles=peer_cycles,
     )
+
+
+def _peer(name: str) -> tuple[int | None, int | None]:
+    """Instructions and estimated cycles per inference of the TFLM + CMSIS-NN firmware of ``name``, if any."""
+    elf, symbol = PEER_DIR / f"{name}.elf", PEER_DIR / f"{name}.symbol"
+    if not elf.is_file() or not symbol.is_file():
+        return None, None
+    est = estimate_cycles(elf, symbol.read_text().strip(), workdir=BUILD_DIR / "bench" / "peer-tflm" / name)
+    print(f"bench: TFLM + CMSIS-NN {name}: {est.instructions_per_call:,} instructions, "
+          f"{est.cycles_per_call:,} estimated cycles", flush=True)
+    return est.instructions_per_call, est.cycles_per_call
+
+
+def _cycle_cells(r: BenchResult) -> tuple[str, str, str, str, str]:
+    """Our estimate, its latency, the peer's estimate, ours / theirs and the verdict against the target."""
+    ours = "-" if r.estimated_cycles_per_inference is None else f"{r.estimated_cycles_per_inference:,}"
+    latency = "-" if r.latency_ms is None else f"{r.latency_ms:g}"
+    theirs = "-" if r.tflm_cmsis_nn_cycles is None else f"{r.tflm_cmsis_nn_cycles:,}"
+    ratio = r.cycle_ratio
+    if ratio is None:
+        return ours, latency, theirs, "-", "-"
+    verdict = f"<= {CYCLE_TARGET_RATIO:g}x {'met' if r.cycle_target_met else 'MISSED'}"
+    return ours, latency, theirs, f"{ratio:.3f}", verdict
 
 
 def _reference_cells(r: BenchResult) -> tuple[str, str, str]:
@@ -98,7 +151,7 @@ def _rows(results: list[BenchResult]) -> list[tuple[str, ...]]:
     return [
         (r.model, f"{r.macs:,}", f"{r.instructions_per_inference:,}", f"{r.mac_per_instruction:.3f}",
          f"{r.model_bytes:,}", f"{r.model_flash_bytes:,}", f"{r.arena_bytes:,}", f"{r.ram_bytes:,}",
-         *_reference_cells(r))
+         *_cycle_cells(r), *_reference_cells(r))
         for r in results
     ]
 
@@ -115,6 +168,9 @@ def format_markdown(results: list[BenchResult]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in _rows(results)]
     note = ("\nInstructions per inference counted exactly in QEMU (SysTick + icount), DSP kernels. "
+            "est_cycles: the cycle model's estimate (docs/cycle-model.md; latency at 168 MHz); TFLM_cycles: "
+            "the same estimate of the TFLM + CMSIS-NN firmware (../shared/peer-tflm/), same run; cycle_ratio: "
+            "ours / theirs, judged against 0.5. "
             "TFLM+CMSIS-NN: the same count for TFLM with CMSIS-NN on the same architecture (models/<name>/"
             "config.toml [reference]); ratio: ours / theirs. model_bytes: the int8 constants; "
             "model_flash_bytes: what the DSP build's model and kernels take in flash, int16-widened weights "
@@ -125,7 +181,8 @@ def format_markdown(results: list[BenchResult]) -> str:
 def write_reports(results: list[BenchResult], out_dir: Path = BUILD_DIR) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "bench.json", out_dir / "bench.md"
-    rows = [{**asdict(r), "target_met": r.target_met} for r in results]
+    rows = [{**asdict(r), "target_met": r.target_met, "cycle_ratio": r.cycle_ratio,
+             "cycle_target_met": r.cycle_target_met} for r in results]
     write_atomically(json_path, json.dumps(rows, indent=2) + "\n")
     write_atomically(md_path, format_markdown(results))
     return json_path, md_path
@@ -146,4 +203,11 @@ def target_summary(results: list[BenchResult]) -> str:
     judged = [r for r in results if r.target_met is not None]
     missed = [r.model for r in judged if not r.target_met]
     line = f"bench: {len(judged) - len(missed)} of {len(judged)} instruction targets met"
-    return line + (f"; missed: {', '.join(missed)}" if missed else "")
+    line += f"; missed: {', '.join(missed)}" if missed else ""
+    cycled = [r for r in results if r.cycle_target_met is not None]
+    cycle_missed = [r.model for r in cycled if not r.cycle_target_met]
+    if cycled:
+        line += (f"\nbench: {len(cycled) - len(cycle_missed)} of {len(cycled)} cycle targets "
+                 f"(<= {CYCLE_TARGET_RATIO:g}x TFLM + CMSIS-NN) met")
+        line += f"; missed: {', '.join(cycle_missed)}" if cycle_missed else ""
+    return line

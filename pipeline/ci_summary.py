@@ -21,6 +21,8 @@ from typing import Any
 # Figures shown, in order: key, label, kind ("count" | "ratio" | "bytes" | "text").
 FIGURES: tuple[tuple[str, str, str], ...] = (
     ("instructions_per_inference", "instructions / inference", "count"),
+    ("estimated_cycles_per_inference", "estimated cycles / inference", "count"),
+    ("latency_ms", "estimated latency (ms, 168 MHz)", "text"),
     ("counter_source", "counter", "text"),
     ("float_accuracy", "float accuracy", "ratio"),
     ("int8_accuracy", "int8 accuracy", "ratio"),

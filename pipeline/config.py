@@ -24,6 +24,7 @@ BUDGET_KEYS = (
     "min_int8_accuracy",
     "min_target_accuracy",
     "max_instructions_per_inference",
+    "max_estimated_cycles_per_inference",
     "max_model_bytes",
     "max_model_flash_bytes",
     "max_flash_bytes",

@@ -19,6 +19,7 @@ from pipeline.pipeline import (
     run_robot_suite,
     stage_build,
     stage_codegen,
+    stage_cycles,
     stage_quantize,
     stage_simulate,
     stage_train,
@@ -45,6 +46,8 @@ def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
         return results["build"]
     if last == "simulate":
         return stage_simulate(b, emulator)
+    if last == "cycles":
+        return stage_cycles(b)
     sizes = {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
              "arena_bytes": results["codegen"]["arena_bytes"]}
     return run_robot_suite(b, emulator, sizes)

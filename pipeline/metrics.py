@@ -11,6 +11,7 @@ CHECKS = (
     ("int8_accuracy", "min_int8_accuracy", "min"),
     ("target_accuracy", "min_int8_accuracy", "min"),
     ("instructions_per_inference", "max_instructions_per_inference", "max"),
+    ("estimated_cycles_per_inference", "max_estimated_cycles_per_inference", "max"),
     ("model_bytes", "max_model_bytes", "max"),
     ("model_flash_bytes", "max_model_flash_bytes", "max"),
     ("flash_bytes", "max_flash_bytes", "max"),
@@ -61,8 +62,8 @@ def table(metrics: dict[str, Any]) -> str:
     rows = [("metric", "measured", "budget", "verdict")]
     rows += [(n, _fmt(m), b, v) for n, m, b, v in budget_verdicts(metrics)]
     rows += [
-        (k, _fmt(metrics[k]), "", "")
-        for k in ("float_accuracy", "litert_disagreements", "counter_source", "emulator")
+        (k, f"{metrics[k]:g}" if k == "latency_ms" and metrics[k] is not None else _fmt(metrics[k]), "", "")
+        for k in ("latency_ms", "float_accuracy", "litert_disagreements", "counter_source", "emulator")
         if k in metrics
     ]
     widths = [max(len(str(r[i])) for r in rows) for i in range(4)]

@@ -6,6 +6,10 @@ boots it, and turns the first vector's cumulative ``LAYER`` spans into per-layer
 instructions with the run's CountModel. Each layer also carries one mark (a call and a
 counter read, a few tens of instructions), so the per-layer sum exceeds the plain build's
 figure by about that much per layer.
+
+Estimated cycles per layer come from the cycle model (docs/cycle-model.md) on the same profile
+firmware: the plugin records the call's running totals at each entry of ``tc_profile_mark``; the
+median call's differences are the layers' cycles and flash stalls.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.build import BuildRequest, build_firmware
+from pipeline.cycles import INFERENCE_FUNCTION, CycleMark, estimate_cycles
 from pipeline.entry import ModelBuild, run_until
 from pipeline.errors import PipelineError
 from pipeline.firmware_log import CountModel, LayerMark
 from pipeline.firmware_run import boot, count_model
 
 PROFILE_EMULATOR = "qemu"
+MARK_FUNCTION = "tc_profile_mark"  # firmware/board/profile.h
 
 
 @dataclass(frozen=True)
@@ -32,12 +38,25 @@ class LayerProfile:
     instructions: int
     mac_per_instruction: float
     share: float  # of the inference's instructions
+    estimated_cycles: int
+    cycles_per_mac: float
+    flash_stall_share: float  # of the layer's estimated cycles, spent waiting on flash
 
 
 def layer_instructions(model: CountModel, marks: list[LayerMark]) -> list[int]:
     """Per-layer instructions from cumulative marks: differences of the counted prefixes."""
     prefixes = [model.instructions(m.ticks, m.wraps) for m in marks]
     return [b - a for a, b in zip([0, *prefixes[:-1]], prefixes, strict=True)]
+
+
+def layer_cycles(marks: tuple[CycleMark, ...]) -> list[tuple[int, int]]:
+    """Per-layer (cycles, flash stall cycles) from the plugin's cumulative marks."""
+    prev = CycleMark(0, 0, 0)
+    out = []
+    for m in marks:
+        out.append((m.cycles - prev.cycles, m.flash_stall_cycles - prev.flash_stall_cycles))
+        prev = m
+    return out
 
 
 def profile_model(b: ModelBuild, kernels: str = "dsp", emulator: str = PROFILE_EMULATOR) -> list[LayerProfile]:
@@ -55,22 +74,30 @@ def profile_model(b: ModelBuild, kernels: str = "dsp", emulator: str = PROFILE_E
     if not marks:
         raise PipelineError(f"{b.name}: the profile firmware printed no LAYER lines")
     counts = layer_instructions(count_model(run), marks)
+    est = estimate_cycles(fw.elf, INFERENCE_FUNCTION, workdir=b.dir / "profile" / "cycles", mark=MARK_FUNCTION,
+                          wall_timeout_s=b.cfg.emulator.wall_timeout_s)
+    cycles = layer_cycles(est.median_call().marks)
+    if len(cycles) != len(marks):
+        raise PipelineError(f"{b.name}: the cycle plugin saw {len(cycles)} layer marks, the console {len(marks)}")
     codegen = {layer["index"]: layer for layer in json.loads((b.generated / "codegen.json").read_text())["layers"]}
     total = sum(counts) or 1
     result = []
-    for mark, n in zip(marks, counts, strict=True):
+    for mark, n, (c, stall) in zip(marks, counts, cycles, strict=True):
         layer = codegen[mark.layer]
         macs = int(layer["macs"])
         result.append(LayerProfile(mark.layer, str(layer["op"]), str(layer["summary"]), macs, n,
-                                   round(macs / n, 4) if n > 0 else 0.0, round(n / total, 4)))
+                                   round(macs / n, 4) if n > 0 else 0.0, round(n / total, 4), c,
+                                   round(c / macs, 3) if macs else 0.0, round(stall / c, 4) if c else 0.0))
     return result
 
 
 def format_profile(layers: list[LayerProfile]) -> str:
-    head = ("layer", "op", "shape", "MACs", "instructions", "MACs/instr", "share")
+    head = ("layer", "op", "shape", "MACs", "instructions", "MACs/instr", "share", "est_cycles", "cycles/MAC",
+            "flash_stall")
     rows = [head] + [
         (str(p.index), p.op, p.shape, f"{p.macs:,}", f"{p.instructions:,}", f"{p.mac_per_instruction:.3f}",
-         f"{100 * p.share:.1f}%")
+         f"{100 * p.share:.1f}%", f"{p.estimated_cycles:,}", f"{p.cycles_per_mac:.3f}" if p.macs else "-",
+         f"{100 * p.flash_stall_share:.1f}%")
         for p in layers
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
@@ -86,9 +113,9 @@ def plot_profile(name: str, layers: list[LayerProfile], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(layers)), 4.0))
-    ax.bar([f"{p.index}\n{p.op}" for p in layers], [p.instructions for p in layers])
-    ax.set_ylabel("instructions")
-    ax.set_title(f"{name}: instructions per layer (QEMU, one inference)")
+    ax.bar([f"{p.index}\n{p.op}" for p in layers], [p.estimated_cycles for p in layers])
+    ax.set_ylabel("estimated cycles")
+    ax.set_title(f"{name}: estimated Cortex-M4 cycles per layer (cycle model, one inference)")
     ax.tick_params(axis="x", labelsize=6, rotation=90)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -15,6 +15,7 @@ import numpy as np
 from robot.api import SkipExecution
 from robot.api.deco import keyword, library
 
+from pipeline.cycles import INFERENCE_FUNCTION, estimate_cycles
 from pipeline.firmware_run import FirmwareRun, boot, compare_outputs, save_run
 
 
@@ -121,6 +122,15 @@ class FirmwareLibrary:
     def instructions_per_inference_should_be_within_budget(self) -> None:
         self._check_at_most("instructions per inference (median)", self.run.instructions_per_inference,
                             "max_instructions_per_inference")
+
+    @keyword
+    def estimated_cycles_per_inference_should_be_within_budget(self) -> None:
+        """The cycle model's estimate (docs/cycle-model.md) of the inference function, in QEMU."""
+        elf = Path(self.suite["elf"])
+        est = estimate_cycles(elf, INFERENCE_FUNCTION, workdir=Path(self.suite["build_dir"]) / "robot_cycles",
+                              wall_timeout_s=float(self.suite["wall_timeout_s"]))
+        self._check_at_most(f"estimated cycles per inference (median, {est.latency_ms:g} ms)", est.cycles_per_call,
+                            "max_estimated_cycles_per_inference")
 
     @keyword
     def size_should_be_within_budget(self, figure: str) -> None:

@@ -39,6 +39,10 @@ Instructions Per Inference Should Be Within Budget
     [Documentation]    The median instruction count of the inference function alone.
     Instructions Per Inference Should Be Within Budget
 
+Estimated Cycles Per Inference Should Be Within Budget
+    [Documentation]    The cycle model's estimate for the inference function (always in QEMU, with its plugin).
+    Estimated Cycles Per Inference Should Be Within Budget
+
 Sizes Should Be Within Budget
     [Documentation]    Each size figure against the budget key of the same stem (max_<figure>).
     [Template]    Size Should Be Within Budget

@@ -7,6 +7,7 @@ figures, and every model config with a [reference] is checked to gate below its 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,20 @@ def test_the_instruction_budget_enforces_the_target(model: str) -> None:
     budget = cfg.budgets["max_instructions_per_inference"]
     assert target < cfg.reference["tflm_cmsis_nn_instructions"], f"{model}: the target is not below TFLM + CMSIS-NN"
     assert budget <= target, f"{model}: max_instructions_per_inference {budget:,.0f} exceeds the target {target:,}"
+
+
+def test_the_cycle_ratio_is_judged_against_half_the_peer() -> None:
+    base = _result("x", 900, 1000)
+    half = replace(base, model="m", estimated_cycles_per_inference=500, latency_ms=0.003, tflm_cmsis_nn_cycles=1000)
+    over = replace(half, model="n", estimated_cycles_per_inference=501)
+    assert (half.cycle_ratio, half.cycle_target_met, over.cycle_target_met) == (0.5, True, False)
+    assert base.cycle_target_met is None
+    rows = {line.split()[0]: line for line in format_table([half, over, base]).splitlines()[2:]}
+    assert rows["m"].split()[8:12] == ["500", "0.003", "1,000", "0.500"] and "<= 0.5x met" in rows["m"]
+    assert rows["n"].split()[11] == "0.501" and "<= 0.5x MISSED" in rows["n"]
+    assert target_summary([half, over]).endswith("bench: 1 of 2 cycle targets (<= 0.5x TFLM + CMSIS-NN) met; missed: n")
+
+
+@pytest.mark.parametrize("model", sorted(p.parent.name for p in MODELS_DIR.glob("*/config.toml")))
+def test_every_model_has_a_cycle_budget(model: str) -> None:
+    assert "max_estimated_cycles_per_inference" in load_config(MODELS_DIR / model / "config.toml").budgets

@@ -97,7 +97,7 @@ def test_second_run_reuses_every_stage_and_finishes_quickly(digits: ModelBuild) 
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    for stage in ("train", "quantize", "codegen", "build", "simulate-qemu"):
+    for stage in ("train", "quantize", "codegen", "build", "simulate-qemu", "cycles"):
         assert f"[{stage}] reused" in proc.stdout, f"{stage} was not reused:\n{proc.stdout}"
     assert "Robot suite" in proc.stdout, "the Robot suite must always run"
     assert elapsed < 15, f"a run with nothing changed took {elapsed:.1f} s"

@@ -60,11 +60,13 @@ class QemuBackend:
 
     name = "qemu"
 
-    def __init__(self, shift: int = DEFAULT_SHIFT, binary: str = QEMU_BINARY) -> None:
+    def __init__(self, shift: int = DEFAULT_SHIFT, binary: str = QEMU_BINARY,
+                 extra_args: tuple[str, ...] = ()) -> None:
         if not 0 <= shift <= 10:
             raise ValueError(f"icount shift {shift} outside 0..10")
         self.shift = shift
         self.binary = binary
+        self.extra_args = extra_args  # e.g. the cycle model's -plugin (pipeline/cycles.py)
 
     @property
     def ticks_per_instruction(self) -> float:
@@ -103,6 +105,7 @@ class QemuBackend:
             "-serial", f"file:{uart}",  # USART2: the firmware console
             "-monitor", "none",
             "-icount", f"shift={self.shift},sleep=off",
+            *self.extra_args,
         ]  # fmt: skip
 
     def run(self, request: EmulatorRun) -> EmulatorResult:
