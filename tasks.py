@@ -155,8 +155,9 @@ def clean(c):
 @task(name="renode-native", help=_help("model"))
 @_reported
 def renode_native(c, model="digits"):
-    """Print the renode-test command that runs the Renode-native suite with this model's ELF and budgets."""
-    print(entry.renode_native_command(_build(model, None, None, None)))
+    """Run the Renode-native suite under renode-test with this model's ELF and budgets."""
+    if not entry.run_renode_native(_build(model, None, None, None)):
+        raise Exit("the Renode-native suite failed", code=1)
 
 
 @task(help={"count": "number of mutated inputs (default 10000)", "seed": "random seed (default 1)"})

@@ -25,8 +25,18 @@ from pipeline.pipeline import (
     stage_train,
 )
 
-__all__ = ["ModelBuild", "PipelineError", "clean", "export_model", "model_build", "renode_native_command", "run_all",
-           "run_test_suite", "run_until", "stage_train"]
+__all__ = [
+    "ModelBuild",
+    "PipelineError",
+    "clean",
+    "export_model",
+    "model_build",
+    "run_all",
+    "run_renode_native",
+    "run_test_suite",
+    "run_until",
+    "stage_train",
+]
 
 STAGES = ("train", "quantize", "codegen", "build", "simulate", "test-firmware")
 
@@ -111,13 +121,25 @@ def clean() -> None:
     print(f"removed {BUILD_DIR}")
 
 
-def renode_native_command(b: ModelBuild) -> str:
-    """The renode-test command line for the Renode-native suite, with the model's ELF and budgets."""
+def run_renode_native(b: ModelBuild) -> bool:
+    """Build ``b``'s firmware, run the Renode-native suite on it under renode-test; True if it passed."""
     import shlex
 
-    from pipeline.renode_native import renode_test_command
+    from pipeline.renode_native import renode_test_command, run_native_suite
 
-    return shlex.join(renode_test_command(b.elf, b.cfg.budgets, b.dir / "renode-test"))
+    run_until(b, "build")
+    results = b.dir / "renode-test"
+    print(f"renode-native: {shlex.join(renode_test_command(b.elf, b.cfg.budgets, results))}", flush=True)
+    report = run_native_suite(b.elf, b.cfg.budgets, results)
+    for name, status in report.statuses.items():
+        message = report.messages.get(name.split(".", 1)[-1], "")
+        print(f"  {status:6} {name}" + (f": {message}" if message else ""))
+    if report.missing_keywords:
+        print(f"  keywords this Renode lacks: {', '.join(report.missing_keywords)}")
+    verdict = "passed" if report.passed else "FAILED"
+    report_html = report.result_files.get("Report", results)
+    print(f"renode-native: {verdict} -> {report_html} (log {results / 'renode-test.log'})")
+    return report.passed
 
 
 def run_op_tests(full: bool, seed: int) -> int:

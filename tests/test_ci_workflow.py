@@ -75,10 +75,11 @@ def test_ci_runs_on_push_and_pull_request_and_cancels_superseded_runs() -> None:
     assert "github.ref" in ci["concurrency"]["group"]
 
 
-def test_every_job_runs_in_the_reference_container() -> None:
+def test_every_job_but_renode_runs_in_the_reference_container() -> None:
     for path in (CI, NIGHTLY):
         for name, job in load(path)["jobs"].items():
-            assert job["container"] == "debian:bookworm", f"{path.name}: {name}"
+            if name != "renode":  # Antmicro's action builds Renode with sudo apt on the runner
+                assert job["container"] == "debian:bookworm", f"{path.name}: {name}"
             assert "./scripts/setup.sh" in runs(job), f"{path.name}: {name} skips the set-up"
             cache = [s for s in steps(job) if str(s.get("uses", "")).startswith("actions/cache@")]
             assert any("pip" in s["with"]["key"] for s in cache), f"{path.name}: {name} pip cache"
@@ -89,32 +90,33 @@ def test_test_job_runs_invoke_test() -> None:
 
 
 def test_matrix_covers_every_model_on_both_emulators() -> None:
-    job = load(CI)["jobs"]["firmware"]
-    assert job["strategy"]["matrix"] == {"model": MODELS, "emulator": ["renode", "qemu"]}
-    assert job["strategy"]["fail-fast"] is False
-    assert job["env"]["MODEL"] == "${{ matrix.model }}"
-    assert job["env"]["EMULATOR"] == "${{ matrix.emulator }}"
-    invoke = [s for s in steps(job) if "invoke all" in s.get("run", "")]
-    assert len(invoke) == 1
-    assert invoke[0]["run"] == '.venv/bin/invoke all --model "${MODEL}" --emulator "${EMULATOR}"'
-    # the job fails with it: nothing may soften the step that enforces the budgets
-    assert "continue-on-error" not in invoke[0] and "if" not in invoke[0]
+    jobs = load(CI)["jobs"]
+    for name, emulator in (("firmware", "qemu"), ("renode", "renode")):
+        job = jobs[name]
+        assert job["strategy"]["matrix"] == {"model": MODELS}, name
+        assert job["strategy"]["fail-fast"] is False
+        assert job["env"]["MODEL"] == "${{ matrix.model }}"
+        assert job["env"]["EMULATOR"] == emulator
+        invoke = [s for s in steps(job) if "invoke all" in s.get("run", "")]
+        assert len(invoke) == 1
+        assert invoke[0]["run"] == '.venv/bin/invoke all --model "${MODEL}" --emulator "${EMULATOR}"'
+        # the job fails with it: nothing may soften the step that enforces the budgets
+        assert "continue-on-error" not in invoke[0] and "if" not in invoke[0]
 
 
-def test_renode_leg_installs_a_pinned_and_checksummed_renode() -> None:
-    ci = load(CI)
-    version = ci["env"]["RENODE_VERSION"]
-    # the version the recorded fixtures (and so the parsers) come from
-    assert parse_version((FIXTURES / "version.txt").read_text()).startswith(version + ".")
-    job = ci["jobs"]["firmware"]
-    install = next(s for s in steps(job) if "Install Renode" in s.get("name", ""))
-    assert install["if"] == "matrix.emulator == 'renode'"
-    script = install["run"]
-    assert "releases/download/v${RENODE_VERSION}/renode-${RENODE_VERSION}.linux-portable" in script
-    assert "sha256sum -c -" in script
-    assert install["env"]["RENODE_SHA256"] == "${{ vars.RENODE_PORTABLE_SHA256 }}"
-    assert 'if [ -z "${RENODE_SHA256}" ]' in script  # no download without a checksum
-    assert '>> "$GITHUB_PATH"' in script
+def test_renode_leg_builds_the_release_with_antmicro_s_action_and_runs_both_suites() -> None:
+    job = load(CI)["jobs"]["renode"]
+    action = next(s for s in steps(job) if "renode-test-action" in s.get("uses", ""))
+    assert action["with"] == {"renode-revision": "v1.15.1"}  # no tests-to-run: install only
+    check = next(s for s in steps(job) if "RENODE_RELEASE_COMMIT" in s.get("run", ""))
+    # the tag's commit, as the shared Renode's README gives it, and the recorded version
+    assert job["env"]["RENODE_RELEASE_COMMIT"] == "bef0c7b3"
+    assert parse_version((FIXTURES / "version.txt").read_text()).startswith("1.15.1.")
+    assert '"${RENODE_ROOT}/venv/bin/pip" install -q -r "${RENODE_ROOT}/tests/requirements.txt"' in check["run"]
+    order = [s.get("run", "") for s in steps(job)]
+    assert any(".venv/bin/invoke renode-native" in r for r in order)
+    assert any("--emulator renode" in r and "invoke profile" in r for r in order)
+    assert "vars." not in CI.read_text(), "a fresh fork must not need repository variables"
 
 
 def test_third_party_actions_are_pinned_by_commit() -> None:
@@ -127,24 +129,26 @@ def test_third_party_actions_are_pinned_by_commit() -> None:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), uses
 
 
-def test_metrics_summary_and_artifacts() -> None:
-    job = load(CI)["jobs"]["firmware"]
+@pytest.mark.parametrize("name", ["firmware", "renode"])
+def test_metrics_summary_and_artifacts(name: str) -> None:
+    job = load(CI)["jobs"][name]
     summary = next(s for s in steps(job) if "pipeline.ci_summary" in s.get("run", ""))
     assert summary["if"].startswith("always()")
     assert '"build/${MODEL}/metrics.json"' in summary["run"]
     assert "--previous previous/metrics.json" in summary["run"]
     assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
     uploads = {s["with"]["name"]: s for s in steps(job) if "upload-artifact" in s.get("uses", "")}
-    metrics = uploads["metrics-${{ matrix.model }}-${{ matrix.emulator }}"]
+    metrics = uploads["metrics-${{ matrix.model }}-${{ env.EMULATOR }}"]
     assert metrics["with"]["path"] == "build/${{ matrix.model }}/metrics.json"
-    reports = uploads["reports-${{ matrix.model }}-${{ matrix.emulator }}"]["with"]["path"]
+    reports = uploads["reports-${{ matrix.model }}-${{ env.EMULATOR }}"]["with"]["path"]
     for pattern in ("metrics.json", "**/log.html", "**/report.html", "**/*.xml"):
         assert f"build/${{{{ matrix.model }}}}/{pattern}" in reports
     assert all(s["if"] == "always()" for s in uploads.values())
 
 
-def test_previous_metrics_come_from_the_default_branch_and_may_be_missing() -> None:
-    job = load(CI)["jobs"]["firmware"]
+@pytest.mark.parametrize("name", ["firmware", "renode"])
+def test_previous_metrics_come_from_the_default_branch_and_may_be_missing(name: str) -> None:
+    job = load(CI)["jobs"][name]
     find = next(s for s in steps(job) if s.get("id") == "previous")
     assert find["continue-on-error"] is True
     assert "status=success" in find["run"]
