@@ -106,7 +106,7 @@ elif scenario == "recorded-r4-fault":
     finish()
 elif scenario == "command-error":
     print("00:41:05.7498 [INFO] Loaded monitor commands from: /opt/renode/scripts/monitor.py")
-    print("Renode, version 1.15.1.696 (-202611280023)\n")
+    print("Renode, version 1.15.1.32676 (bef0c7b3-202612021809)\n")
     print("00:41:05.8785 [INFO] System bus created.")
     bad = next(c for c in commands if c.startswith("sysbus LoadELF"))
     print(f"There was an error executing command '{{bad}}'")

@@ -49,9 +49,9 @@ def fixture(name: str) -> str:
 
 
 def test_version_is_read_from_renode_version_and_from_the_log_banner() -> None:
-    assert parse_version(fixture("version.txt")) == "1.15.1.696"
+    assert parse_version(fixture("version.txt")) == "1.15.1.32676"
     for run in RUNS:
-        assert parse_version(fixture(run)) == "1.15.1.696"
+        assert parse_version(fixture(run)) == "1.15.1.32676"
 
 
 def test_version_refuses_text_without_one() -> None:
@@ -63,7 +63,7 @@ def test_hex_monitor_answers_are_read_in_order() -> None:
     # r1 asked ExecutedInstructions, PerformanceInMips, ReadDoubleWord 0xE0001004 (no DWT)
     assert parse_hex_answers(fixture("r1-stock-board.txt")) == [0x1E861E, 100, 0]
     assert parse_hex_answers(fixture("r2-cpu-platform-dwt.txt")) == [0x1E868A]
-    assert parse_hex_answers(fixture("r4-udf.txt")) == [0x8000144]
+    assert parse_hex_answers(fixture("r4-udf.txt")) == [0x800006E]
     # the run killed after a CPU abort answered nothing
     assert parse_hex_answers(fixture("r3-fault.txt")) == []
 
@@ -223,7 +223,7 @@ def test_recorded_run_replays_to_a_result(fake, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FAKE_RENODE_SCENARIO", "recorded-r2")
     result = backend.run(request(tmp_path))
     assert result.console == fixture("r2-uart.log")
-    assert result.version == "1.15.1.696"
+    assert result.version == "1.15.1.32676"
     assert "pc" not in result.extra  # r2 asked one question only
     assert_no_renode_left(state)
 
@@ -327,7 +327,7 @@ def test_keyboard_interrupt_leaves_no_renode_behind(fake, tmp_path, monkeypatch)
 def test_version_runs_renode_version(fake, monkeypatch) -> None:
     backend, _ = fake
     monkeypatch.setenv("FAKE_RENODE_SCENARIO", "done")
-    assert backend.version() == "1.15.1.696"
+    assert backend.version() == "1.15.1.32676"
 
 
 def test_missing_renode_is_reported_quickly_with_an_install_hint(tmp_path, monkeypatch) -> None:

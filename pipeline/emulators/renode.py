@@ -58,7 +58,10 @@ INSTALL_HINT = (
     "  mkdir -p ~/.local/renode && tar -xzf renode-1.15.1.linux-portable.tar.gz "
     "-C ~/.local/renode --strip-components=1\n"
     '  export PATH="$HOME/.local/renode:$PATH"\n'
-    "See docs/renode.md, 'Running on Renode', for checksums and offline use."
+    "and for renode-test its own venv: python3 -m venv ~/.local/renode/venv && "
+    "~/.local/renode/venv/bin/pip install -r ~/.local/renode/tests/requirements.txt\n"
+    "On the project's machines ./scripts/setup.sh installs the Renode bundle beside the checkout. "
+    "See docs/renode.md, 'Installing Renode'."
 )
 
 _VERSION = re.compile(r"Renode,? v(?:ersion )?(\d+(?:\.\d+)+)")
