@@ -150,7 +150,8 @@ def test_a_firmware_without_done_is_stopped_at_the_emulated_bound_with_its_last_
 def test_a_firmware_without_done_is_stopped_at_the_wall_clock_bound_with_its_last_line(tmp_path: Path) -> None:
     elf = _stub_elf(tmp_path, "fw-hang", {"STUB_MODEL_HANG_AT": "1"})
     # The firmware prints VEC 0 right after Renode's start (4 to 8 s here), then hangs.
-    with pytest.raises(EmulatorTimeoutError, match=r"within 15 s of wall-clock time.*last console line: '(VEC 0|CALIB|BOOT)"):
+    bound = r"within 15 s of wall-clock time.*last console line: '(VEC 0|CALIB|BOOT)"
+    with pytest.raises(EmulatorTimeoutError, match=bound):
         _renode_run(elf, tmp_path / "run", wall_s=15.0, emulated_s=3600.0)
     assert _pids_mentioning(str(tmp_path)) == [], "Renode outlived the wall-clock bound"
 
