@@ -26,6 +26,7 @@ from pipeline.errors import (
     FirmwareFaultError,
 )
 from pipeline.firmware_log import CountModel, FirmwareReport, parse_console
+from tests.processes import pids_mentioning
 
 pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
 
@@ -53,22 +54,8 @@ def _numpy_argmax(values: tuple[int, ...]) -> int:
 
 
 def _qemu_pids(marker: str) -> list[int]:
-    """Live qemu-system-arm processes whose command line mentions ``marker``.
-
-    Other engineers may run QEMU on the same machine: only ours carry our
-    temporary directory in their command line.
-    """
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # the process ended while we looked
-            continue
-        if "qemu-system-arm" in cmdline and marker in cmdline:
-            pids.append(int(entry.name))
-    return pids
+    """Live qemu-system-arm processes whose command line mentions ``marker``."""
+    return pids_mentioning(marker, "qemu-system-arm")
 
 
 @pytest.fixture(scope="module")

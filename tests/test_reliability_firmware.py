@@ -4,10 +4,8 @@ and the static stack bound holds against the measured one."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +14,11 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from pipeline.build import FIRMWARE_DIR, BuildRequest, build_firmware
-from pipeline.config import ROOT
 from pipeline.firmware_run import FirmwareRun, boot
 from pipeline.pipeline import ModelBuild
 from pipeline.stack_usage import static_stack
 from tests.conftest import require_tool
+from tests.processes import interrupt_python
 from tests.test_digits_pipeline import _run_suite
 from tests.test_qemu import _qemu_pids
 
@@ -74,22 +72,11 @@ QemuBackend().run(EmulatorRun(elf=Path(sys.argv[1]), workdir=Path(sys.argv[2]), 
 def test_sigint_to_a_python_running_qemu_leaves_no_qemu(tmp_path: Path) -> None:
     elf = build_firmware(BuildRequest(FIRMWARE_DIR / "tests" / "stub_model", tmp_path / "fw-hang",
                                       extra_defines={"STUB_MODEL_HANG_AT": "1"})).elf
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(elf), str(tmp_path / "run")], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not _qemu_pids(str(tmp_path)) and time.monotonic() < deadline and child.poll() is None:
-            time.sleep(0.05)
-        assert _qemu_pids(str(tmp_path)), "qemu never started"
-        time.sleep(0.5)  # well inside the run: the firmware hangs, the wall bound is 60 s
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert child.returncode != 0
+    # well inside the run once QEMU is up: the firmware hangs, the wall bound is 60 s
+    returncode, stderr = interrupt_python(CHILD, [str(elf), str(tmp_path / "run")],
+                                          ready=lambda: bool(_qemu_pids(str(tmp_path))), timeout_s=30,
+                                          settle_s=0.5)
+    assert returncode != 0
     assert "KeyboardInterrupt" in stderr, stderr
     assert _qemu_pids(str(tmp_path)) == [], "qemu outlived the interrupted Python process"
 

@@ -9,18 +9,13 @@ Facts they pin were measured with Renode 1.15.1 (docs/renode.md, "What was measu
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from pipeline.build import FIRMWARE_DIR, BuildRequest, build_firmware
-from pipeline.config import ROOT
 from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.renode import RenodeBackend
 from pipeline.errors import CpuAbortError, EmulatorCommandError, EmulatorTimeoutError, FirmwareFaultError
@@ -29,6 +24,7 @@ from pipeline.flame_graph import renode_flame_graph
 from pipeline.pipeline import ModelBuild
 from pipeline.renode_native import RenodeTestReport, run_native_suite
 from tests.conftest import require_tool
+from tests.processes import interrupt_python, pids_mentioning
 from tests.test_digits_pipeline import _run_suite
 from tests.test_reliability_firmware import _symbol
 
@@ -36,21 +32,6 @@ pytestmark = [pytest.mark.renode, pytest.mark.emulator, pytest.mark.toolchain, p
 
 # The stock platform's SVD download, which the overlay's init section removes.
 DOWNLOAD_LINE = re.compile(r"Download", re.IGNORECASE)
-
-
-def _pids_mentioning(marker: str) -> list[int]:
-    """Live processes (renode launcher, mono, renode-test) whose command line mentions ``marker``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # ended while we looked
-            continue
-        if marker in cmdline:
-            pids.append(int(entry.name))
-    return pids
 
 
 def _stub_elf(tmp_path: Path, name: str, defines: dict[str, str]) -> Path:
@@ -118,7 +99,7 @@ def test_udf_firmware_gives_the_fault_report_with_its_pc(digits: ModelBuild, tmp
     pc = _symbol(elf, "fault_test_udf")
     with pytest.raises(FirmwareFaultError, match=rf"FAULT UsageFault pc=0x{pc:08x}"):
         boot(elf, tmp_path / "run", "renode", 120.0, 30.0)
-    assert _pids_mentioning(str(tmp_path)) == []
+    assert pids_mentioning(str(tmp_path)) == []
 
 
 def test_execution_outside_memory_is_a_cpu_abort_and_renode_is_stopped_at_once(tmp_path: Path) -> None:
@@ -130,21 +111,21 @@ def test_execution_outside_memory_is_a_cpu_abort_and_renode_is_stopped_at_once(t
     # Renode's RunFor never returns after an abort (recorded): only watching the log stops it.
     assert elapsed < 60.0, f"the abort was seen after {elapsed:.0f} s; the wall bound was 120 s"
     assert "last console line: 'BOOT" in str(caught.value) or "CALIB" in str(caught.value)
-    assert _pids_mentioning(str(tmp_path)) == [], "a Renode process outlived the aborted run"
+    assert pids_mentioning(str(tmp_path)) == [], "a Renode process outlived the aborted run"
 
 
 def test_a_missing_elf_gives_renode_s_monitor_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-firmware.elf"
     with pytest.raises(EmulatorCommandError, match=r"Renode refused the command 'sysbus LoadELF @.*no-such-firmware"):
         _renode_run(missing, tmp_path / "run")
-    assert _pids_mentioning(str(tmp_path)) == []
+    assert pids_mentioning(str(tmp_path)) == []
 
 
 def test_a_firmware_without_done_is_stopped_at_the_emulated_bound_with_its_last_line(tmp_path: Path) -> None:
     elf = _stub_elf(tmp_path, "fw-hang", {"STUB_MODEL_HANG_AT": "1"})
     with pytest.raises(EmulatorTimeoutError, match=r"emulated-time bound \(1 s\).*last console line: 'VEC 0 "):
         _renode_run(elf, tmp_path / "run", wall_s=120.0, emulated_s=1.0)
-    assert _pids_mentioning(str(tmp_path)) == []
+    assert pids_mentioning(str(tmp_path)) == []
 
 
 def test_a_firmware_without_done_is_stopped_at_the_wall_clock_bound_with_its_last_line(tmp_path: Path) -> None:
@@ -153,7 +134,7 @@ def test_a_firmware_without_done_is_stopped_at_the_wall_clock_bound_with_its_las
     bound = r"within 15 s of wall-clock time.*last console line: '(VEC 0|CALIB|BOOT)"
     with pytest.raises(EmulatorTimeoutError, match=bound):
         _renode_run(elf, tmp_path / "run", wall_s=15.0, emulated_s=3600.0)
-    assert _pids_mentioning(str(tmp_path)) == [], "Renode outlived the wall-clock bound"
+    assert pids_mentioning(str(tmp_path)) == [], "Renode outlived the wall-clock bound"
 
 
 CHILD = """
@@ -168,25 +149,14 @@ RenodeBackend().run(EmulatorRun(Path(sys.argv[1]), Path(sys.argv[2]), 300.0, 360
 def test_ctrl_c_leaves_no_renode_or_mono_process(tmp_path: Path) -> None:
     elf = _stub_elf(tmp_path, "fw-hang", {"STUB_MODEL_HANG_AT": "1"})
     workdir = tmp_path / "run"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(elf), str(workdir)], cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)},
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     uart = workdir / "renode-uart.log"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and child.poll() is None:
-            if uart.is_file() and "VEC 0" in uart.read_text(errors="replace"):
-                break  # Renode runs the firmware, which now hangs in its second inference
-            time.sleep(0.1)
-        assert _pids_mentioning(str(workdir)), "Renode never started"
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+
+    def hanging() -> bool:  # Renode runs the firmware, which now hangs in its second inference
+        return uart.is_file() and "VEC 0" in uart.read_text(errors="replace")
+
+    _, stderr = interrupt_python(CHILD, [str(elf), str(workdir)], ready=hanging)
     assert "KeyboardInterrupt" in stderr, stderr
-    assert _pids_mentioning(str(workdir)) == [], "a renode/mono process outlived the interrupted run"
+    assert pids_mentioning(str(workdir)) == [], "a renode/mono process outlived the interrupted run"
 
 
 # ------------------------------------------------------------ profiler
@@ -223,7 +193,7 @@ def _native(digits: ModelBuild, tmp_path: Path, budgets: dict[str, float], platf
             include_tag: str | None = None) -> tuple[RenodeTestReport, str]:
     require_tool("renode-test", "it ships with Renode (docs/renode.md)")
     report = run_native_suite(digits.elf, budgets, tmp_path / "results", platform, include_tag)
-    assert _pids_mentioning(str(tmp_path)) == [], "a Renode process outlived renode-test"
+    assert pids_mentioning(str(tmp_path)) == [], "a Renode process outlived renode-test"
     return report, (tmp_path / "results" / "renode-test.log").read_text()
 
 
