@@ -86,7 +86,7 @@ def _junit_counts(path: Path) -> tuple[int, int, int]:
     return tests - failed - skipped, failed, skipped
 
 
-def _not_run_for_renode(junit: Path) -> int:
+def renode_tests_not_run(junit: Path) -> int:
     """Tests skipped because Renode is not installed (tests/conftest.py, the ``renode`` fixture)."""
     if not junit.exists():
         return 0
@@ -109,7 +109,7 @@ def run_test_suite() -> bool:
     if pytest_rc != 0 and failed == 0:
         failed = 1  # pytest failed without a test failure (collection error, crash): never report green
     print(f"pytest exit {pytest_rc}; Robot suite on digits {'passed' if passed else 'FAILED'}")
-    not_run = _not_run_for_renode(junit)
+    not_run = renode_tests_not_run(junit)
     if not_run:
         print(f"renode: not installed, {not_run} tests not run (counted as skipped, not passed)")
     print(f"test: {ok} passed, {failed} failed, {skipped} skipped")
