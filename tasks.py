@@ -118,6 +118,13 @@ def bench(c, models=""):
     run_bench([m.strip() for m in models.split(",") if m.strip()] or entry.model_names())
 
 
+@task(help=_help("model", "emulator"))
+@_reported
+def compress(c, model="digits_wide", emulator=None):
+    """Prune, fine-tune, QAT and distil the [compress] candidates; measure each on the MCU; choose one."""
+    entry.compress_model(_build(model, None, None, None), emulator)
+
+
 @task(help=_help(*BYO))
 @_reported
 def profile(c, model="digits", tflite=None, inputs=None, config=None):

@@ -97,6 +97,10 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     # What `invoke bench` compares against: TFLM with CMSIS-NN's instruction count for the same
     # architecture (same QEMU method) and the performance target derived from it.
     "reference": {"tflm_cmsis_nn_instructions": (int,), "target_instructions": (int,)},
+    # `invoke compress`: the candidates (every combination of the lists) and how they are fine-tuned;
+    # values are checked by pipeline/compress/search.py.
+    "compress": {"ratios": (list,), "methods": (list,), "qat": (list,), "distill": (list,), "epochs": (int,),
+                 "learning_rate": (float,), "temperature": (float,), "alpha": (float,), "workers": (int,)},
 }
 
 
