@@ -100,7 +100,8 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     # `invoke compress`: the candidates (every combination of the lists) and how they are fine-tuned;
     # values are checked by pipeline/compress/search.py.
     "compress": {"ratios": (list,), "methods": (list,), "qat": (list,), "distill": (list,), "epochs": (int,),
-                 "learning_rate": (float,), "temperature": (float,), "alpha": (float,), "workers": (int,)},
+                 "learning_rate": (float,), "temperature": (float,), "alpha": (float,), "workers": (int,),
+                 "apply": (bool,)},
 }
 
 
@@ -117,7 +118,7 @@ def _check_types(path: Path, data: dict[str, Any]) -> None:
                     f"{path}: unknown key '{key}' in [{section}] (mistyped?); expected one of {', '.join(allowed)}"
                 )
             types = allowed[key]
-            ok = isinstance(item, types) and not isinstance(item, bool)
+            ok = isinstance(item, types) and (bool in types or not isinstance(item, bool))
             if float in types and isinstance(item, int) and not isinstance(item, bool):
                 ok = True
             if not ok:

@@ -134,13 +134,15 @@ def stage_train(b: ModelBuild) -> dict[str, Any]:
 
 def stage_quantize(b: ModelBuild, emulator: str | None = None) -> dict[str, Any]:
     """The int8 .tflite and its reference outputs: converted from model.keras, or, for a model with a
-    [compress] section, the candidate `invoke compress` chose (measured on ``emulator``)."""
+    [compress] section (unless ``apply = false``), the candidate `invoke compress` chose (measured on
+    ``emulator``)."""
     code = (PIPELINE / "quantize.py", PIPELINE / "convert.py", PIPELINE / "reference.py")
     if b.tflite_source is not None:
         inputs = (b.tflite_source,) + ((b.inputs_source,) if b.inputs_source else ())
         stage = Stage("quantize", b.dir, code, inputs, (b.tflite, b.reference), {"vectors": BYO_VECTORS})
         return run_stage(stage, lambda: _byo_reference(b))[0]
-    if "compress" in b.cfg.raw:
+    compress = b.cfg.raw.get("compress")
+    if compress is not None and compress.get("apply", True):
         return _compressed_reference(b, emulator)
     stage = Stage(
         "quantize",

@@ -13,6 +13,7 @@ def pareto_plot(result: CompressResult, budgets: dict[str, float]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
 
     rows = [r for r in result.candidates if "error" not in r]
     accuracy_known = any(r["target_accuracy"] is not None for r in rows)
@@ -23,11 +24,11 @@ def pareto_plot(result: CompressResult, budgets: dict[str, float]) -> None:
         if group:
             points = ax.scatter([r["model_bytes"] for r in group], [r[y_key] for r in group], marker=marker,
                                 c=[r["instructions_per_inference"] for r in group], cmap="viridis",
-                                vmin=min(r["instructions_per_inference"] for r in rows),
-                                vmax=max(r["instructions_per_inference"] for r in rows), s=60,
+                                norm=LogNorm(min(r["instructions_per_inference"] for r in rows),
+                                             max(r["instructions_per_inference"] for r in rows)), s=60,
                                 edgecolors="black", linewidths=0.5, label="QAT" if qat else "PTQ")
             if not qat:
-                fig.colorbar(points, ax=ax, label="instructions per inference")
+                fig.colorbar(points, ax=ax, label="instructions per inference (log)")
     for r in rows:
         ax.annotate(r["name"], (r["model_bytes"], r[y_key]), fontsize=6, xytext=(4, 3), textcoords="offset points")
         if r["name"] == result.chosen:

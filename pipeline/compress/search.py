@@ -64,19 +64,20 @@ def compress_settings(b: ModelBuild) -> CompressSettings:
         raise ConfigError(f"{path}: no [compress] section: nothing to compress (see docs/compress.md)")
     from pipeline.compress.distill import ALPHA, TEMPERATURE
 
-    def items(key: str, kind: type, default: list[Any]) -> tuple[Any, ...]:
+    def items(key: str, kinds: tuple[type, ...], default: list[Any]) -> tuple[Any, ...]:
         values = raw.get(key, default)
-        if not values or not all(isinstance(v, kind) and (kind is bool or not isinstance(v, bool)) for v in values):
-            raise ConfigError(f"{path}: [compress] {key} must be a non-empty list of {kind.__name__} values")
+        if not values or not all(isinstance(v, kinds) and (bool in kinds or not isinstance(v, bool)) for v in values):
+            raise ConfigError(f"{path}: [compress] {key} = {values!r} must be a non-empty list of "
+                              f"{' or '.join(k.__name__ for k in kinds)} values")
         return tuple(values)
 
-    ratios = tuple(float(r) for r in items("ratios", float | int, []))  # type: ignore[arg-type]
+    ratios = tuple(float(r) for r in items("ratios", (float, int), []))
     if not all(0.0 < r < 1.0 for r in ratios):
         raise ConfigError(f"{path}: [compress] ratios = {list(ratios)}: each must be in (0, 1)")
-    methods = items("methods", str, ["bn_gamma"])
+    methods = items("methods", (str,), ["bn_gamma"])
     if unknown := [m for m in methods if m not in METHODS]:
         raise ConfigError(f"{path}: [compress] methods: unknown {unknown}; expected {', '.join(METHODS)}")
-    s = CompressSettings(ratios, methods, items("qat", bool, [False]), items("distill", bool, [False]),
+    s = CompressSettings(ratios, methods, items("qat", (bool,), [False]), items("distill", (bool,), [False]),
                          int(raw.get("epochs", 20)), float(raw.get("learning_rate", 0.001)),
                          float(raw.get("temperature", TEMPERATURE)), float(raw.get("alpha", ALPHA)),
                          int(raw.get("workers", 2)))
@@ -141,7 +142,8 @@ def _shortfalls(row: dict[str, Any], budgets: dict[str, float]) -> list[tuple[fl
         off = (measured - budget if direction == "max" else budget - measured) / max(abs(budget), 1e-12)
         if off > 0:
             sign = ">" if direction == "max" else "<"
-            out.append((off, f"{metric} {measured:,} {sign} {key} {budget:,} ({off:.1%} off)"))
+            out.append((off, f"{metric} {_fmt(measured, budget < 1.5)} {sign} {key} {_fmt(budget, budget < 1.5)} "
+                             f"({off:.1%} off)"))
     if row.get("bit_exact_matched") != row.get("bit_exact_total"):
         out.append((float("inf"), f"bit_exact {row.get('bit_exact_matched')}/{row.get('bit_exact_total')}"))
     return sorted(out)
@@ -204,6 +206,8 @@ def compress(b: ModelBuild, emulator: str | None = None) -> CompressResult:
     run_stage(Stage("compress-weights", out, (PIPELINE / "compress" / "finetune.py",), (b.dir / "model.keras",),
                     (out / "weights.npz",)), weights)
     specs = candidate_specs(b, settings)
+    for stale in (d for d in out.iterdir() if d.is_dir() and d.name not in {s.name for s in specs}):
+        shutil.rmtree(stale)  # a candidate no longer in [compress]: never reported as if current
     print(f"[compress] {b.name}: {len(specs)} candidates, {settings.workers} at a time, measured on {emulator}",
           flush=True)
     lock, done = threading.Lock(), [0]
