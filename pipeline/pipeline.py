@@ -166,15 +166,17 @@ def _compressed_reference(b: ModelBuild, emulator: str | None) -> dict[str, Any]
     from pipeline.compress.search import compress
     from pipeline.quantize import held_out_reference
 
-    chosen = compress(b, emulator).chosen_tflite
+    result = compress(b, emulator)
+    chosen, row = result.chosen_tflite, next(r for r in result.candidates if r["name"] == result.chosen)
     stage = Stage("quantize", b.dir, (PIPELINE / "quantize.py", PIPELINE / "reference.py"),
-                  (chosen, b.dir / "dataset.npz"), (b.tflite, b.reference), {"compressed": True})
+                  (chosen, b.dir / "dataset.npz"), (b.tflite, b.reference), {"candidate": result.chosen})
 
     def work() -> dict[str, Any]:
-        print(f"quantize: {b.name} is the candidate invoke compress chose ({chosen})", flush=True)
+        print(f"quantize: {b.name} is the candidate invoke compress chose, {result.chosen} ({chosen})", flush=True)
         write_atomically(b.tflite, chosen.read_bytes())
         r = held_out_reference(b.tflite, b.dir / "dataset.npz", b.dir)
-        return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors}
+        return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors,
+                "candidate": result.chosen, "float_accuracy": row["float_accuracy"]}
 
     return run_stage(stage, work)[0]
 
@@ -388,7 +390,8 @@ def collect_metrics(
         "model": b.name,
         "emulator": run.get("emulator", emulator or default_emulator()),
         "toolchain": {"gcc": results["build"].get("toolchain"), "emulator": run.get("emulator_version")},
-        "float_accuracy": results["train"].get("float_accuracy"),
+        # a compressed model's float accuracy is its chosen candidate's, after pruning and fine-tuning
+        "float_accuracy": results["quantize"].get("float_accuracy", results["train"].get("float_accuracy")),
         "int8_accuracy": results["quantize"].get("int8_accuracy"),
         "target_accuracy": run.get("target_accuracy"),
         "bit_exact_matched": run.get("bit_exact_matched", 0),
