@@ -62,7 +62,6 @@ def test_a_bad_compress_section_is_refused_naming_the_file(tmp_path: Path) -> No
 def test_a_qat_candidate_converts_to_int8_the_generator_runs_bit_exact(tmp_path: Path) -> None:
     from pipeline.codegen.generator import generate
     from pipeline.hostrun import compile_host, run_host
-    from pipeline.quantize import held_out_reference
     from pipeline.tflite.reader import read_model
 
     require_tool("gcc", "sudo apt-get install gcc")
@@ -72,18 +71,17 @@ def test_a_qat_candidate_converts_to_int8_the_generator_runs_bit_exact(tmp_path:
     out = tmp_path / "qat"
     assert b.cfg.architecture is not None
     files = CandidateFiles(b.cfg.architecture, b.dir / "model.keras", b.dir / "weights.npz", b.dir / "dataset.npz",
-                           out / "qat.tflite", out / "candidate.json")
+                           out / "qat.tflite", out / "candidate.json", out / "reference.npz")
     spec = CandidateSpec("qat", 0.5, "bn_gamma", True, False, 2, 0.005, 32, 4.0, 0.5, 7, 100)
     summary = run_candidate(spec, files)
     assert summary["keras"] == "tf-keras"
     assert "QuantizeWrapperV2" in summary["layers"], summary["layers"]  # fine-tuned through tfmot's fake quant
-    reference = held_out_reference(files.tflite, files.dataset, out)
-    data = np.load(reference.reference)
+    data = np.load(files.reference)
     inputs = data["inputs"].reshape(len(data["inputs"]), -1)
     generated = generate(read_model(files.tflite), out / "gen", "qat", inputs[:2])
     ours = run_host(compile_host(out / "gen", out / "host"), inputs, generated.output_size, out)
     assert np.array_equal(ours, data["tflm"].reshape(len(inputs), -1)), "generated C differs from TFLM"
-    assert reference.int8_accuracy is not None and reference.int8_accuracy > 0.5
+    assert summary["int8_accuracy"] > 0.5
 
 
 def test_compress_measures_two_candidates_on_qemu_and_chooses_the_pruned_one(tmp_path: Path) -> None:

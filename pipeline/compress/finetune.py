@@ -1,4 +1,6 @@
-"""One compression candidate, in a child process: prune, fine-tune, convert to int8.
+"""One compression candidate, in a child process: prune, fine-tune, convert to int8, and record the
+TFLM (and LiteRT) reference outputs on the held-out split, so a converter or interpreter crash is
+this candidate's error, not the end of `invoke compress`.
 
 The child is where the Keras flavour is chosen: quantization-aware training needs tf-keras
 (``TF_USE_LEGACY_KERAS=1``, read when TensorFlow is first imported), everything else runs on the
@@ -49,6 +51,7 @@ class CandidateFiles:
     dataset: Path
     tflite: Path  # output
     summary: Path  # output: candidate.json
+    reference: Path  # output: <folder>/reference.npz (and quantize.json beside it)
 
 
 def export_weights(keras_model: Path, out: Path) -> None:
@@ -144,6 +147,7 @@ def _main(job_path: str) -> None:
     from pipeline.compress.surgery import prune_channels
     from pipeline.convert import int8_tflite
     from pipeline.fileutil import write_atomically
+    from pipeline.quantize import held_out_reference
 
     data = np.load(files.dataset)
     model = _trained_model(spec.qat, files, data)
@@ -161,9 +165,11 @@ def _main(job_path: str) -> None:
         logits = model.predict(data["x_test"], batch_size=64, verbose=0)
         float_accuracy = float(np.mean(np.argmax(logits, axis=1) == data["y_test"]))
     write_atomically(files.tflite, int8_tflite(model, data["x_train"], spec.representative_samples, spec.seed))
+    reference = held_out_reference(files.tflite, files.dataset, files.reference.parent)  # a crash: this child's
     write_atomically(files.summary, json.dumps({
         "keras": "tf-keras" if spec.qat else "keras 3", "filters": filters, "parameters": int(model.count_params()),
-        "layers": [type(layer).__name__ for layer in model.layers], "float_accuracy": float_accuracy}, indent=2) + "\n")
+        "layers": [type(layer).__name__ for layer in model.layers], "float_accuracy": float_accuracy,
+        "int8_accuracy": reference.int8_accuracy}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

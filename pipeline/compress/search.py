@@ -93,7 +93,8 @@ def candidate_specs(b: ModelBuild, s: CompressSettings) -> list[CandidateSpec]:
               "alpha": s.alpha, "representative_samples": b.cfg.representative_samples}
     specs = [CandidateSpec(UNPRUNED, 0.0, "none", False, False, 0, 0.0, **common)]  # type: ignore[arg-type]
     for ratio, method, qat, distill in itertools.product(s.ratios, s.methods, s.qat, s.distill):
-        name = f"r{ratio:.2f}-{method}-{'qat' if qat else 'ptq'}{'-kd' if distill else ''}"
+        ratio_text = f"{ratio:.2f}" if round(ratio, 2) == ratio else f"{ratio:g}"  # r0.70, r0.125
+        name = f"r{ratio_text}-{method}-{'qat' if qat else 'ptq'}{'-kd' if distill else ''}"
         specs.append(CandidateSpec(name, ratio, method, qat, distill, s.epochs, s.learning_rate,
                                    **common))  # type: ignore[arg-type]
     return specs
@@ -101,29 +102,20 @@ def candidate_specs(b: ModelBuild, s: CompressSettings) -> list[CandidateSpec]:
 
 def _measure(b: ModelBuild, spec: CandidateSpec, emulator: str | None) -> dict[str, Any]:
     """Build the candidate and measure it on the emulated MCU (every step reused when unchanged)."""
-    from pipeline.quantize import held_out_reference
-
     assert b.cfg.architecture is not None
     cb = ModelBuild(b.cfg, out_dir=b.dir / "compress" / spec.name)
     dataset = b.dir / "dataset.npz"
     files = CandidateFiles(b.cfg.architecture, b.dir / "model.keras", b.dir / "compress" / "weights.npz", dataset,
-                           cb.tflite, cb.dir / "candidate.json")
-    code = tuple(PIPELINE / "compress" / f for f in ("finetune.py", "surgery.py", "distill.py"))
-    made = run_stage(Stage("candidate", cb.dir, (*code, PIPELINE / "convert.py", PIPELINE / "train.py",
-                                                 b.cfg.architecture),
-                           (files.keras_model, files.weights, dataset), (files.tflite, files.summary), asdict(spec)),
+                           cb.tflite, cb.dir / "candidate.json", cb.reference)
+    code = (*(PIPELINE / "compress" / f for f in ("finetune.py", "surgery.py", "distill.py")),
+            *(PIPELINE / f for f in ("convert.py", "train.py", "quantize.py", "reference.py")), b.cfg.architecture)
+    made = run_stage(Stage("candidate", cb.dir, code, (files.keras_model, files.weights, dataset),
+                           (files.tflite, files.summary, files.reference), asdict(spec)),
                      lambda: run_candidate(spec, files))[0]
-
-    def reference() -> dict[str, Any]:
-        r = held_out_reference(cb.tflite, dataset, cb.dir)
-        return {"int8_accuracy": r.int8_accuracy, "vectors": r.vectors}
-
-    quantized = run_stage(Stage("quantize", cb.dir, (PIPELINE / "quantize.py", PIPELINE / "reference.py"),
-                                (cb.tflite, dataset), (cb.reference,)), reference)[0]
     generated, built = stage_codegen(cb), stage_build(cb)
     run = stage_simulate(cb, emulator)
     return {**asdict(spec), "keras": made["keras"], "filters": made["filters"],
-            "float_accuracy": made["float_accuracy"], "int8_accuracy": quantized["int8_accuracy"],
+            "float_accuracy": made["float_accuracy"], "int8_accuracy": made["int8_accuracy"],
             "target_accuracy": run["target_accuracy"], "bit_exact_matched": run["bit_exact_matched"],
             "bit_exact_total": run["bit_exact_total"], "instructions_per_inference": run["instructions_per_inference"],
             "stack_bytes_measured": run["stack_bytes_measured"], "macs": generated["macs"],
