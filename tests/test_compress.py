@@ -59,7 +59,15 @@ def test_a_bad_compress_section_is_refused_naming_the_file(tmp_path: Path) -> No
         compress_settings(ModelBuild(bad, out_dir=b.out_dir))
 
 
-def test_a_qat_candidate_converts_to_int8_the_generator_runs_bit_exact(tmp_path: Path) -> None:
+TF_KERAS_CANDIDATES = {
+    "qat": CandidateSpec("qat", 0.5, "bn_gamma", True, False, 2, 0.005, 32, 4.0, 0.5, 7, 100),
+    "magnitude": CandidateSpec("magnitude", 0.6, "magnitude", False, False, 2, 0.005, 32, 4.0, 0.5, 7, 100),
+}
+
+
+@pytest.mark.parametrize("kind", TF_KERAS_CANDIDATES)
+def test_a_tfmot_candidate_converts_to_int8_the_generator_runs_bit_exact(kind: str, tmp_path: Path) -> None:
+    """QAT (fake-quantized fine-tuning) and magnitude pruning run on tf-keras in their own child."""
     from pipeline.codegen.generator import generate
     from pipeline.hostrun import compile_host, run_host
     from pipeline.tflite.reader import read_model
@@ -68,17 +76,19 @@ def test_a_qat_candidate_converts_to_int8_the_generator_runs_bit_exact(tmp_path:
     b = _tiny(tmp_path)
     stage_train(b)
     export_weights(b.dir / "model.keras", b.dir / "weights.npz")
-    out = tmp_path / "qat"
+    out = tmp_path / kind
     assert b.cfg.architecture is not None
     files = CandidateFiles(b.cfg.architecture, b.dir / "model.keras", b.dir / "weights.npz", b.dir / "dataset.npz",
-                           out / "qat.tflite", out / "candidate.json", out / "reference.npz")
-    spec = CandidateSpec("qat", 0.5, "bn_gamma", True, False, 2, 0.005, 32, 4.0, 0.5, 7, 100)
-    summary = run_candidate(spec, files)
+                           out / f"{kind}.tflite", out / "candidate.json", out / "reference.npz")
+    summary = run_candidate(TF_KERAS_CANDIDATES[kind], files)
     assert summary["keras"] == "tf-keras"
-    assert "QuantizeWrapperV2" in summary["layers"], summary["layers"]  # fine-tuned through tfmot's fake quant
+    if kind == "qat":
+        assert "QuantizeWrapperV2" in summary["layers"], summary["layers"]  # fine-tuned through tfmot's fake quant
+    else:
+        assert summary["sparsity"] >= 0.55 and not summary["filters"], summary  # zeros, no channel removed
     data = np.load(files.reference)
     inputs = data["inputs"].reshape(len(data["inputs"]), -1)
-    generated = generate(read_model(files.tflite), out / "gen", "qat", inputs[:2])
+    generated = generate(read_model(files.tflite), out / "gen", kind, inputs[:2])
     ours = run_host(compile_host(out / "gen", out / "host"), inputs, generated.output_size, out)
     assert np.array_equal(ours, data["tflm"].reshape(len(inputs), -1)), "generated C differs from TFLM"
     assert summary["int8_accuracy"] > 0.5

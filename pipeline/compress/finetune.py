@@ -31,7 +31,7 @@ from pipeline.errors import StageError
 class CandidateSpec:
     name: str
     ratio: float  # fraction of each convolution family's channels removed (0: the trained model as is)
-    method: str  # channel ranking: bn_gamma or l1
+    method: str  # channel ranking: bn_gamma or l1; or magnitude (unstructured, tfmot: zeros, no smaller network)
     qat: bool  # fine-tune with quantization-aware training (tfmot, tf-keras)
     distill: bool  # fine-tune against the unpruned float model's soft targets too
     epochs: int  # fine-tuning epochs (0: no fine-tuning)
@@ -54,6 +54,14 @@ class CandidateFiles:
     reference: Path  # output: <folder>/reference.npz (and quantize.json beside it)
 
 
+MAGNITUDE = "magnitude"
+
+
+def needs_tf_keras(spec: CandidateSpec) -> bool:
+    """tfmot (QAT, magnitude pruning) works on tf-keras models only."""
+    return spec.qat or spec.method == MAGNITUDE
+
+
 def export_weights(keras_model: Path, out: Path) -> None:
     """The trained model's weights, layer by layer, in a file either Keras flavour can read."""
     import keras
@@ -74,7 +82,7 @@ def run_candidate(spec: CandidateSpec, files: CandidateFiles) -> dict[str, Any]:
     job.write_text(json.dumps({"spec": asdict(spec), "files": {k: str(v) for k, v in asdict(files).items()}},
                               indent=2) + "\n")
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
-    if spec.qat:
+    if needs_tf_keras(spec):
         env["TF_USE_LEGACY_KERAS"] = "1"  # tfmot needs tf-keras; set before TensorFlow is imported
     proc = subprocess.run([sys.executable, "-m", "pipeline.compress.finetune", str(job)], env=env,
                           capture_output=True, text=True, check=False)
@@ -107,8 +115,8 @@ def _trained_model(legacy: bool, files: CandidateFiles, data: Any) -> Any:
     try:
         model = build(data["x_train"].shape[1:], int(data["y_train"].max()) + 1, keras=tf.keras)
     except TypeError as err:
-        raise StageError(f"{files.architecture}: build_model must take keras=<module> so quantization-aware "
-                         f"training can build it with tf-keras ({err})") from None
+        raise StageError(f"{files.architecture}: build_model must take keras=<module> so tfmot (QAT, magnitude "
+                         f"pruning) can build it with tf-keras ({err})") from None
     weights = np.load(files.weights)
     layers = [layer for layer in model.layers if layer.weights]
     for i, layer in enumerate(layers):
@@ -121,20 +129,32 @@ def _fine_tune(model: Any, spec: CandidateSpec, x: np.ndarray, y: np.ndarray, te
 
     from pipeline.compress.distill import distillation_loss, pack_targets
 
-    keras = tf.keras
-    if spec.qat:
+    keras, callbacks = tf.keras, []
+    if spec.qat or spec.method == MAGNITUDE:
         import tensorflow_model_optimization as tfmot
-
+    if spec.method == MAGNITUDE:  # the smallest |weights| of every conv and dense kernel held at zero
+        schedule = tfmot.sparsity.keras.ConstantSparsity(spec.ratio, begin_step=0, frequency=1)
+        model = tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=schedule)
+        callbacks.append(tfmot.sparsity.keras.UpdatePruningStep())
+    if spec.qat:
         model = tfmot.quantization.keras.quantize_model(model)
     steps = spec.epochs * math.ceil(len(x) / spec.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(spec.learning_rate, decay_steps=steps)
+    learning_rate = keras.optimizers.schedules.CosineDecay(spec.learning_rate, decay_steps=steps)
     if teacher is not None:
         loss, targets = distillation_loss(spec.temperature, spec.alpha), pack_targets(y, teacher)
     else:
         loss, targets = keras.losses.SparseCategoricalCrossentropy(from_logits=True), y
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
-    model.fit(x, targets, epochs=spec.epochs, batch_size=spec.batch_size, shuffle=True, verbose=0)
-    return model
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    model.fit(x, targets, epochs=spec.epochs, batch_size=spec.batch_size, shuffle=True, verbose=0,
+              callbacks=callbacks)
+    return tfmot.sparsity.keras.strip_pruning(model) if spec.method == MAGNITUDE else model
+
+
+def _sparsity(model: Any) -> float:
+    """Fraction of zero weights over the conv and dense kernels."""
+    kernels = [layer.get_weights()[0] for layer in model.layers
+               if type(layer).__name__ in ("Conv2D", "DepthwiseConv2D", "Dense")]
+    return float(sum(int(np.sum(k == 0)) for k in kernels) / sum(k.size for k in kernels))
 
 
 def _main(job_path: str) -> None:
@@ -150,10 +170,10 @@ def _main(job_path: str) -> None:
     from pipeline.quantize import held_out_reference
 
     data = np.load(files.dataset)
-    model = _trained_model(spec.qat, files, data)
+    model = _trained_model(needs_tf_keras(spec), files, data)
     teacher = model.predict(data["x_train"], batch_size=64, verbose=0) if spec.distill else None
     filters: dict[str, tuple[int, int]] = {}
-    if spec.ratio > 0:
+    if spec.ratio > 0 and spec.method != MAGNITUDE:
         pruned = prune_channels(model, spec.ratio, spec.method)
         model, filters = pruned.model, pruned.filters
         if pruned.unscored:
@@ -167,7 +187,8 @@ def _main(job_path: str) -> None:
     write_atomically(files.tflite, int8_tflite(model, data["x_train"], spec.representative_samples, spec.seed))
     reference = held_out_reference(files.tflite, files.dataset, files.reference.parent)  # a crash: this child's
     write_atomically(files.summary, json.dumps({
-        "keras": "tf-keras" if spec.qat else "keras 3", "filters": filters, "parameters": int(model.count_params()),
+        "keras": "tf-keras" if needs_tf_keras(spec) else "keras 3", "filters": filters,
+        "sparsity": _sparsity(model) if spec.method == MAGNITUDE else None, "parameters": int(model.count_params()),
         "layers": [type(layer).__name__ for layer in model.layers], "float_accuracy": float_accuracy,
         "int8_accuracy": reference.int8_accuracy}, indent=2) + "\n")
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.compress.finetune import CandidateFiles, CandidateSpec, export_weights, run_candidate
+from pipeline.compress.finetune import MAGNITUDE, CandidateFiles, CandidateSpec, export_weights, run_candidate
 from pipeline.compress.surgery import METHODS
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.fileutil import sha256_file, write_atomically
@@ -75,14 +75,16 @@ def compress_settings(b: ModelBuild) -> CompressSettings:
     if not all(0.0 < r < 1.0 for r in ratios):
         raise ConfigError(f"{path}: [compress] ratios = {list(ratios)}: each must be in (0, 1)")
     methods = items("methods", (str,), ["bn_gamma"])
-    if unknown := [m for m in methods if m not in METHODS]:
-        raise ConfigError(f"{path}: [compress] methods: unknown {unknown}; expected {', '.join(METHODS)}")
+    if unknown := [m for m in methods if m not in (*METHODS, MAGNITUDE)]:
+        raise ConfigError(f"{path}: [compress] methods: unknown {unknown}; expected {', '.join((*METHODS, MAGNITUDE))}")
     s = CompressSettings(ratios, methods, items("qat", (bool,), [False]), items("distill", (bool,), [False]),
                          int(raw.get("epochs", 20)), float(raw.get("learning_rate", 0.001)),
                          float(raw.get("temperature", TEMPERATURE)), float(raw.get("alpha", ALPHA)),
                          int(raw.get("workers", 2)))
     if s.epochs < 0 or s.workers < 1 or s.temperature <= 0 or not 0.0 <= s.alpha <= 1.0:
         raise ConfigError(f"{path}: [compress] needs epochs >= 0, workers >= 1, temperature > 0, 0 <= alpha <= 1")
+    if MAGNITUDE in methods and s.epochs == 0:
+        raise ConfigError(f"{path}: [compress] method '{MAGNITUDE}' prunes while fine-tuning: needs epochs > 0")
     return s
 
 
@@ -93,6 +95,8 @@ def candidate_specs(b: ModelBuild, s: CompressSettings) -> list[CandidateSpec]:
               "alpha": s.alpha, "representative_samples": b.cfg.representative_samples}
     specs = [CandidateSpec(UNPRUNED, 0.0, "none", False, False, 0, 0.0, **common)]  # type: ignore[arg-type]
     for ratio, method, qat, distill in itertools.product(s.ratios, s.methods, s.qat, s.distill):
+        if method == MAGNITUDE and qat:
+            continue  # QAT's wrappers would train the zeros back: magnitude candidates are PTQ only
         ratio_text = f"{ratio:.2f}" if round(ratio, 2) == ratio else f"{ratio:g}"  # r0.70, r0.125
         name = f"r{ratio_text}-{method}-{'qat' if qat else 'ptq'}{'-kd' if distill else ''}"
         specs.append(CandidateSpec(name, ratio, method, qat, distill, s.epochs, s.learning_rate,
@@ -114,7 +118,7 @@ def _measure(b: ModelBuild, spec: CandidateSpec, emulator: str | None) -> dict[s
                      lambda: run_candidate(spec, files))[0]
     generated, built = stage_codegen(cb), stage_build(cb)
     run = stage_simulate(cb, emulator)
-    return {**asdict(spec), "keras": made["keras"], "filters": made["filters"],
+    return {**asdict(spec), "keras": made["keras"], "filters": made["filters"], "sparsity": made["sparsity"],
             "float_accuracy": made["float_accuracy"], "int8_accuracy": made["int8_accuracy"],
             "target_accuracy": run["target_accuracy"], "bit_exact_matched": run["bit_exact_matched"],
             "bit_exact_total": run["bit_exact_total"], "instructions_per_inference": run["instructions_per_inference"],
@@ -154,14 +158,15 @@ def _fmt(value: Any, accuracy: bool = False) -> str:
 
 
 def table(rows: list[dict[str, Any]], chosen: str | None) -> str:
-    head = ("candidate", "keras", "float acc", "int8 acc", "target acc", "bit-exact", *FIGURES, "budgets")
+    head = ("candidate", "keras", "sparsity", "float acc", "int8 acc", "target acc", "bit-exact", *FIGURES, "budgets")
     lines = [head]
     for r in rows:
         if "error" in r:
-            lines.append((r["name"], "", "", "", "", "", *("",) * len(FIGURES), "ERROR"))
+            lines.append((r["name"], *("",) * (len(head) - 2), "ERROR"))
             continue
         verdict = "CHOSEN" if r["name"] == chosen else ("meets" if r["meets_budgets"] else "fails")
-        lines.append((r["name"], r["keras"], _fmt(r["float_accuracy"], True), _fmt(r["int8_accuracy"], True),
+        sparsity = "-" if r["sparsity"] is None else f"{r['sparsity']:.1%} zeros"  # dense C: zeros take bytes too
+        lines.append((r["name"], r["keras"], sparsity, _fmt(r["float_accuracy"], True), _fmt(r["int8_accuracy"], True),
                       _fmt(r["target_accuracy"], True), f"{r['bit_exact_matched']}/{r['bit_exact_total']}",
                       *(_fmt(r[f]) for f in FIGURES), verdict))
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(head))]
