@@ -118,7 +118,8 @@ def bench(c, models=""):
     run_bench([m.strip() for m in models.split(",") if m.strip()] or entry.model_names())
 
 
-@task(help=_help("model", "emulator"))
+@task(help={"model": "model name in models/ with a [compress] section (default: digits_wide)",
+            "emulator": MODEL_HELP["emulator"]})
 @_reported
 def compress(c, model="digits_wide", emulator=None):
     """Prune, fine-tune, QAT and distil the [compress] candidates; measure each on the MCU; choose one."""
