@@ -118,6 +118,14 @@ def bench(c, models=""):
     run_bench([m.strip() for m in models.split(",") if m.strip()] or entry.model_names())
 
 
+@task(help={"model": "model name in models/ with a [compress] section (default: digits_wide)",
+            "emulator": MODEL_HELP["emulator"]})
+@_reported
+def compress(c, model="digits_wide", emulator=None):
+    """Prune, fine-tune, QAT and distil the [compress] candidates; measure each on the MCU; choose one."""
+    entry.compress_model(_build(model, None, None, None), emulator)
+
+
 @task(help={"elf": "a Cortex-M4 ELF that runs on QEMU netduinoplus2 to a DONE line",
             "function": "symbol of the timed function (mangled for C++)",
             "art": "ART caches on (default) or --no-art", "wait_states": "flash wait states (default 5)"})

@@ -98,6 +98,11 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     # What `invoke bench` compares against: TFLM with CMSIS-NN's instruction count for the same
     # architecture (same QEMU method) and the performance target derived from it.
     "reference": {"tflm_cmsis_nn_instructions": (int,), "target_instructions": (int,)},
+    # `invoke compress`: the candidates (every combination of the lists) and how they are fine-tuned;
+    # values are checked by pipeline/compress/search.py.
+    "compress": {"ratios": (list,), "methods": (list,), "qat": (list,), "distill": (list,), "epochs": (int,),
+                 "learning_rate": (float,), "temperature": (float,), "alpha": (float,), "workers": (int,),
+                 "apply": (bool,)},
 }
 
 
@@ -114,7 +119,7 @@ def _check_types(path: Path, data: dict[str, Any]) -> None:
                     f"{path}: unknown key '{key}' in [{section}] (mistyped?); expected one of {', '.join(allowed)}"
                 )
             types = allowed[key]
-            ok = isinstance(item, types) and not isinstance(item, bool)
+            ok = isinstance(item, types) and (bool in types or not isinstance(item, bool))
             if float in types and isinstance(item, int) and not isinstance(item, bool):
                 ok = True
             if not ok:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from pipeline.errors import StageError
 
@@ -24,20 +27,13 @@ def convert_int8(keras_model: Path, dataset: Path, samples: int, seed: int, out:
         raise StageError(f"quantize: the TFLite converter crashed on model '{model_name}' ({how}):\n{tail}")
 
 
-def _main(keras_model: str, dataset: str, samples: str, seed: str, out: str) -> None:
-    import numpy as np
-
-    from pipeline.fileutil import write_atomically
-    from pipeline.train import seed_everything
-
-    seed_everything(int(seed))
-    import keras
+def int8_tflite(model: Any, x_train: np.ndarray, samples: int, seed: int) -> bytes:
+    """Full-integer int8 conversion of an in-memory Keras model (Keras 3 or tf-keras), calibrated on
+    ``samples`` training samples drawn with ``seed``."""
     import tensorflow as tf
 
-    model = keras.models.load_model(keras_model)
-    x_train = np.load(dataset)["x_train"]
-    rng = np.random.default_rng(int(seed))
-    chosen = x_train[np.sort(rng.choice(len(x_train), size=min(int(samples), len(x_train)), replace=False))]
+    rng = np.random.default_rng(seed)
+    chosen = x_train[np.sort(rng.choice(len(x_train), size=min(samples, len(x_train)), replace=False))]
 
     def representative():  # type: ignore[no-untyped-def]
         for sample in chosen:
@@ -49,7 +45,19 @@ def _main(keras_model: str, dataset: str, samples: str, seed: str, out: str) -> 
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    write_atomically(Path(out), converter.convert())
+    data: bytes = converter.convert()
+    return data
+
+
+def _main(keras_model: str, dataset: str, samples: str, seed: str, out: str) -> None:
+    from pipeline.fileutil import write_atomically
+    from pipeline.train import seed_everything
+
+    seed_everything(int(seed))
+    import keras
+
+    model = keras.models.load_model(keras_model)
+    write_atomically(Path(out), int8_tflite(model, np.load(dataset)["x_train"], int(samples), int(seed)))
 
 
 if __name__ == "__main__":

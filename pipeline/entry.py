@@ -45,7 +45,7 @@ def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
     """Run (or reuse) the stages up to ``last``; return that stage's result."""
     if last in ("simulate", "test-firmware"):
         require_emulator(emulator)
-    results: dict[str, Any] = {"train": stage_train(b), "quantize": stage_quantize(b)}
+    results: dict[str, Any] = {"train": stage_train(b), "quantize": stage_quantize(b, emulator)}
     if last in ("train", "quantize"):
         return results[last]
     results["codegen"] = stage_codegen(b)
@@ -61,6 +61,16 @@ def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
     sizes = {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
              "arena_bytes": results["codegen"]["arena_bytes"]}
     return run_robot_suite(b, emulator, sizes)
+
+
+def compress_model(b: ModelBuild, emulator: str | None = None) -> str:
+    """Build and measure every [compress] candidate; return the name of the one chosen."""
+    from pipeline.compress.search import compress
+
+    require_emulator(emulator)
+    result = compress(b, emulator)
+    assert result.chosen is not None  # compress() fails when no candidate meets the budgets
+    return result.chosen
 
 
 def export_model(b: ModelBuild, out: Path | None = None, kernels: str = "portable") -> Path:

@@ -35,6 +35,7 @@ class ModelBuild:
     cfg: ModelConfig
     tflite_source: Path | None = None  # bring-your-own model
     inputs_source: Path | None = None  # bring-your-own int8 inputs (.npy)
+    out_dir: Path | None = None  # default build/<name>; a compression candidate's own folder
 
     @property
     def name(self) -> str:
@@ -42,7 +43,7 @@ class ModelBuild:
 
     @property
     def dir(self) -> Path:
-        return BUILD_DIR / self.name
+        return self.out_dir if self.out_dir is not None else BUILD_DIR / self.name
 
     @property
     def tflite(self) -> Path:
@@ -130,12 +131,18 @@ def stage_train(b: ModelBuild) -> dict[str, Any]:
     return run_stage(stage, work)[0]
 
 
-def stage_quantize(b: ModelBuild) -> dict[str, Any]:
+def stage_quantize(b: ModelBuild, emulator: str | None = None) -> dict[str, Any]:
+    """The int8 .tflite and its reference outputs: converted from model.keras, or, for a model with a
+    [compress] section (unless ``apply = false``), the candidate `invoke compress` chose (measured on
+    ``emulator``)."""
     code = (PIPELINE / "quantize.py", PIPELINE / "convert.py", PIPELINE / "reference.py")
     if b.tflite_source is not None:
         inputs = (b.tflite_source,) + ((b.inputs_source,) if b.inputs_source else ())
         stage = Stage("quantize", b.dir, code, inputs, (b.tflite, b.reference), {"vectors": BYO_VECTORS})
         return run_stage(stage, lambda: _byo_reference(b))[0]
+    compress = b.cfg.raw.get("compress")
+    if compress is not None and compress.get("apply", True):
+        return _compressed_reference(b, emulator)
     stage = Stage(
         "quantize",
         b.dir,
@@ -150,6 +157,25 @@ def stage_quantize(b: ModelBuild) -> dict[str, Any]:
 
         r = quantize(b.cfg, b.dir / "model.keras", b.dir / "dataset.npz", b.dir)
         return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors}
+
+    return run_stage(stage, work)[0]
+
+
+def _compressed_reference(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
+    from pipeline.compress.search import compress
+    from pipeline.quantize import held_out_reference
+
+    result = compress(b, emulator)
+    chosen, row = result.chosen_tflite, next(r for r in result.candidates if r["name"] == result.chosen)
+    stage = Stage("quantize", b.dir, (PIPELINE / "quantize.py", PIPELINE / "reference.py"),
+                  (chosen, b.dir / "dataset.npz"), (b.tflite, b.reference), {"candidate": result.chosen})
+
+    def work() -> dict[str, Any]:
+        print(f"quantize: {b.name} is the candidate invoke compress chose, {result.chosen} ({chosen})", flush=True)
+        write_atomically(b.tflite, chosen.read_bytes())
+        r = held_out_reference(b.tflite, b.dir / "dataset.npz", b.dir)
+        return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors,
+                "candidate": result.chosen, "float_accuracy": row["float_accuracy"]}
 
     return run_stage(stage, work)[0]
 
@@ -283,12 +309,17 @@ def stage_simulate(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
         expected = np.load(b.reference)["tflm"]
         exact = compare_outputs(run.outputs(), expected.reshape(len(expected), -1))
         save_run(run, b.dir / "simulate" / emulator / "run.json", {"bit_exact": exact.message()})
+        reference = np.load(b.reference)
+        accuracy = (float(np.mean(run.predicted() == reference["labels"]))
+                    if "labels" in reference.files and len(run.predicted()) == len(reference["labels"]) else None)
         print(
             f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
             f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})",
             flush=True,
         )
-        return {"instructions_per_inference": run.instructions_per_inference, "bit_exact": exact.message()}
+        return {"instructions_per_inference": run.instructions_per_inference, "bit_exact": exact.message(),
+                "bit_exact_matched": exact.matched, "bit_exact_total": exact.total, "target_accuracy": accuracy,
+                "stack_bytes_measured": run.report.stack_used}
 
     return run_stage(stage, work)[0]
 
@@ -383,7 +414,8 @@ def collect_metrics(
         "model": b.name,
         "emulator": run.get("emulator", emulator or default_emulator()),
         "toolchain": {"gcc": results["build"].get("toolchain"), "emulator": run.get("emulator_version")},
-        "float_accuracy": results["train"].get("float_accuracy"),
+        # a compressed model's float accuracy is its chosen candidate's, after pruning and fine-tuning
+        "float_accuracy": results["quantize"].get("float_accuracy", results["train"].get("float_accuracy")),
         "int8_accuracy": results["quantize"].get("int8_accuracy"),
         "target_accuracy": run.get("target_accuracy"),
         "bit_exact_matched": run.get("bit_exact_matched", 0),
@@ -425,7 +457,7 @@ def run_all(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
     check_tools((*TOOLCHAIN, QEMU))  # QEMU: the cycle estimate runs there whatever the emulator
     results = {
         "train": stage_train(b),
-        "quantize": stage_quantize(b),
+        "quantize": stage_quantize(b, emulator),
         "codegen": stage_codegen(b),
         "build": stage_build(b),
     }

@@ -61,6 +61,11 @@ def quantize(cfg: ModelConfig, keras_model: Path, dataset: Path, out_dir: Path) 
     print(f"quantize: converting {cfg.name} to full-integer int8 "
           f"({cfg.representative_samples} representative samples)", flush=True)
     convert_int8(keras_model, dataset, cfg.representative_samples, cfg.training.seed, tflite, cfg.name)
+    return held_out_reference(tflite, dataset, out_dir)
+
+
+def held_out_reference(tflite: Path, dataset: Path, out_dir: Path) -> QuantizeResult:
+    """Reference outputs of an int8 .tflite on the held-out split; writes reference.npz and quantize.json."""
     model = read_model(tflite)
     inp = model.tensor(model.inputs[0])
     data = np.load(dataset)

@@ -26,7 +26,8 @@ def test_renode_without_renode_fails_within_seconds_with_an_install_hint() -> No
 def test_task_list_names_every_stage() -> None:
     proc = subprocess.run([sys.executable, "-m", "invoke", "--list"], cwd=ROOT, capture_output=True, text=True,
                           check=True)
-    for task in ("all", "train", "quantize", "codegen", "build", "simulate", "test-firmware", "test", "clean"):
+    for task in ("all", "train", "quantize", "codegen", "build", "simulate", "test-firmware", "test", "clean",
+                 "compress"):
         assert f"  {task} " in proc.stdout, task
 
 

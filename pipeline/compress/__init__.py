@@ -1,0 +1,1 @@
+"""Compression toward the budgets: channel pruning, fine-tuning, QAT and distillation (`invoke compress`)."""
