@@ -103,7 +103,8 @@ def test_compress_measures_two_candidates_on_qemu_and_chooses_the_pruned_one(tmp
     unpruned, pruned = result.candidates
     for row in result.candidates:
         assert row["bit_exact_matched"] == row["bit_exact_total"] == 180, row
-    for figure in ("model_bytes", "flash_bytes", "arena_bytes", "macs", "instructions_per_inference"):
+    for figure in ("model_bytes", "flash_bytes", "arena_bytes", "macs", "instructions_per_inference",
+                   "estimated_cycles_per_inference"):
         assert pruned[figure] < unpruned[figure], figure
     assert unpruned["model_bytes"] > 1400 >= pruned["model_bytes"]  # the budget separates them
     assert result.chosen == "r0.50-bn_gamma-ptq-kd" and result.chosen_tflite.is_file()

@@ -23,11 +23,12 @@ from pipeline.compress.surgery import METHODS
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.fileutil import sha256_file, write_atomically
 from pipeline.metrics import CHECKS, budget_verdicts
-from pipeline.pipeline import PIPELINE, ModelBuild, stage_build, stage_codegen, stage_simulate
+from pipeline.pipeline import PIPELINE, ModelBuild, stage_build, stage_codegen, stage_cycles, stage_simulate
 from pipeline.stagecache import Stage, run_stage
 
 UNPRUNED = "unpruned"
-FIGURES = ("model_bytes", "flash_bytes", "ram_bytes", "arena_bytes", "macs", "instructions_per_inference")
+FIGURES = ("model_bytes", "flash_bytes", "ram_bytes", "arena_bytes", "macs", "instructions_per_inference",
+           "estimated_cycles_per_inference")
 
 
 @dataclass(frozen=True)
@@ -117,12 +118,14 @@ def _measure(b: ModelBuild, spec: CandidateSpec, emulator: str | None) -> dict[s
                            (files.tflite, files.summary, files.reference), asdict(spec)),
                      lambda: run_candidate(spec, files))[0]
     generated, built = stage_codegen(cb), stage_build(cb)
-    run = stage_simulate(cb, emulator)
+    run, cycles = stage_simulate(cb, emulator), stage_cycles(cb)
     return {**asdict(spec), "keras": made["keras"], "filters": made["filters"], "sparsity": made["sparsity"],
             "float_accuracy": made["float_accuracy"], "int8_accuracy": made["int8_accuracy"],
             "target_accuracy": run["target_accuracy"], "bit_exact_matched": run["bit_exact_matched"],
             "bit_exact_total": run["bit_exact_total"], "instructions_per_inference": run["instructions_per_inference"],
             "stack_bytes_measured": run["stack_bytes_measured"], "macs": generated["macs"],
+            "estimated_cycles_per_inference": cycles["estimated_cycles_per_inference"],
+            "latency_ms": cycles["latency_ms"],
             "model_bytes": generated["model_bytes"], "arena_bytes": generated["arena_bytes"], **built["sizes"],
             "tflite": str(cb.tflite)}
 
