@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -116,6 +117,23 @@ def compare_outputs(actual: np.ndarray, expected: np.ndarray) -> BitExactness:
         return BitExactness(matched, total, None)
     got = tuple(int(v) for v in actual[first]) if first < len(actual) else ()
     return BitExactness(matched, total, first, tuple(int(v) for v in expected[first]), got)
+
+
+def run_figures(run: FirmwareRun, expected: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
+    """The figures of pipeline/figures.py that a boot measures (stage "simulate"), evaluated now
+    against the reference outputs ``expected`` and the ``labels`` (None: accuracy not applicable)."""
+    exact = compare_outputs(run.outputs(), expected)
+    accuracy = None
+    if labels is not None and len(run.report.vectors) == len(labels):
+        accuracy = float(np.mean(run.predicted() == labels))
+    return {
+        "instructions_per_inference": run.instructions_per_inference,
+        "counter_source": run.counter_source,
+        "bit_exact_matched": exact.matched,
+        "bit_exact_total": exact.total,
+        "target_accuracy": accuracy,
+        "stack_bytes_measured": run.report.stack_used,
+    }
 
 
 def save_run(run: FirmwareRun, path: Path, extra: dict[str, object]) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.config import BUILD_DIR, ROOT, ModelConfig, load_config, model_config
 from pipeline.errors import ConfigError, PipelineError
+from pipeline.figures import from_stages
 from pipeline.fileutil import write_atomically
 from pipeline.metrics import budget_verdicts, table, write_metrics
 from pipeline.stagecache import Stage, run_stage
@@ -409,30 +410,19 @@ def collect_metrics(
 
     run_path = b.dir / "firmware_run.json"
     run: dict[str, Any] = json.loads(run_path.read_text()) if run_path.exists() else {}
-    sizes = results["build"].get("sizes", {})
+    measured = {
+        **results,
+        # a compressed model's float accuracy is its chosen candidate's, after pruning and fine-tuning
+        "train": {"float_accuracy": results["quantize"].get("float_accuracy", results["train"].get("float_accuracy"))},
+        "build": results["build"].get("sizes", {}),
+        # The boot's figures as the Robot suite evaluated them; none matched when it could not.
+        "simulate": {"bit_exact_matched": 0, "bit_exact_total": results["quantize"].get("vectors"), **run},
+    }
     metrics: dict[str, Any] = {
         "model": b.name,
         "emulator": run.get("emulator", emulator or default_emulator()),
         "toolchain": {"gcc": results["build"].get("toolchain"), "emulator": run.get("emulator_version")},
-        # a compressed model's float accuracy is its chosen candidate's, after pruning and fine-tuning
-        "float_accuracy": results["quantize"].get("float_accuracy", results["train"].get("float_accuracy")),
-        "int8_accuracy": results["quantize"].get("int8_accuracy"),
-        "target_accuracy": run.get("target_accuracy"),
-        "bit_exact_matched": run.get("bit_exact_matched", 0),
-        "bit_exact_total": run.get("bit_exact_total", results["quantize"].get("vectors")),
-        "litert_disagreements": results["quantize"].get("litert_disagreements"),
-        "instructions_per_inference": run.get("instructions_per_inference"),
-        "estimated_cycles_per_inference": results["cycles"].get("estimated_cycles_per_inference"),
-        "latency_ms": results["cycles"].get("latency_ms"),
-        "counter_source": run.get("counter_source"),
-        "macs": results["codegen"].get("macs"),
-        "model_bytes": results["codegen"].get("model_bytes"),
-        "model_flash_bytes": sizes.get("model_flash_bytes"),
-        "flash_bytes": sizes.get("flash_bytes"),
-        "ram_bytes": sizes.get("ram_bytes"),
-        "arena_bytes": results["codegen"].get("arena_bytes"),
-        "stack_bytes_static": sizes.get("stack_bytes_static"),
-        "stack_bytes_measured": run.get("stack_bytes_measured"),
+        **from_stages(measured),
         "budgets": b.cfg.budgets,
         "robot_exit_code": robot_rc,
     }
