@@ -286,68 +286,29 @@ def stage_build(b: ModelBuild) -> dict[str, Any]:
 
 
 def stage_simulate(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
+    """Boot the firmware (or take its saved run: pipeline/firmware_run.simulate) and print what it measured."""
     from pipeline.emulators import default_emulator
-    from pipeline.firmware_run import boot, compare_outputs, save_run
+    from pipeline.firmware_run import BootRequest, compare_outputs, run_figures, simulate
 
-    emulator = emulator or default_emulator()
-    stage = Stage(
-        f"simulate-{emulator}",
-        b.dir,
-        (PIPELINE / "emulators", PIPELINE / "firmware_run.py", PIPELINE / "firmware_log.py"),
-        (b.elf,),
-        (b.dir / "simulate" / emulator / "console.log",),
-        {"emulator": emulator},
+    run = simulate(BootRequest(b.elf, b.dir, emulator or default_emulator(), b.cfg.emulator.wall_timeout_s,
+                               b.cfg.emulator.emulated_timeout_s))
+    reference = np.load(b.reference)
+    expected = reference["tflm"].reshape(len(reference["tflm"]), -1)
+    labels = reference["labels"] if "labels" in reference.files else None
+    exact = compare_outputs(run.outputs(), expected)
+    print(
+        f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
+        f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})",
+        flush=True,
     )
-
-    def work() -> dict[str, Any]:
-        run = boot(
-            b.elf,
-            b.dir / "simulate" / emulator,
-            emulator,
-            b.cfg.emulator.wall_timeout_s,
-            b.cfg.emulator.emulated_timeout_s,
-        )
-        expected = np.load(b.reference)["tflm"]
-        exact = compare_outputs(run.outputs(), expected.reshape(len(expected), -1))
-        save_run(run, b.dir / "simulate" / emulator / "run.json", {"bit_exact": exact.message()})
-        reference = np.load(b.reference)
-        accuracy = (float(np.mean(run.predicted() == reference["labels"]))
-                    if "labels" in reference.files and len(run.predicted()) == len(reference["labels"]) else None)
-        print(
-            f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
-            f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})",
-            flush=True,
-        )
-        return {"instructions_per_inference": run.instructions_per_inference, "bit_exact": exact.message(),
-                "bit_exact_matched": exact.matched, "bit_exact_total": exact.total, "target_accuracy": accuracy,
-                "stack_bytes_measured": run.report.stack_used}
-
-    return run_stage(stage, work)[0]
+    return {"bit_exact": exact.message(), **run_figures(run, expected, labels)}
 
 
 def stage_cycles(b: ModelBuild) -> dict[str, Any]:
     """Estimated cycles per inference (docs/cycle-model.md): the firmware in QEMU with the cycle plugin."""
-    from pipeline.cycles import INFERENCE_FUNCTION, estimate_cycles
+    from pipeline.cycles import inference_cycles
 
-    stage = Stage(
-        "cycles",
-        b.dir,
-        (PIPELINE / "cycles.py", PIPELINE / "thumb_timing.py", ROOT / "firmware" / "qemu_plugin"),
-        (b.elf,),
-        (b.dir / "cycles" / "cycles.txt",),
-    )
-
-    def work() -> dict[str, Any]:
-        est = estimate_cycles(b.elf, INFERENCE_FUNCTION, workdir=b.dir / "cycles",
-                              wall_timeout_s=b.cfg.emulator.wall_timeout_s)
-        call = est.median_call()
-        print(f"cycles: {est.cycles_per_call:,} estimated cycles per inference ({est.latency_ms:g} ms at "
-              f"{est.params.clock_hz / 1e6:g} MHz), {100 * call.flash_stall_cycles / call.cycles:.1f}% stalled "
-              "on flash", flush=True)
-        return {"estimated_cycles_per_inference": est.cycles_per_call, "latency_ms": est.latency_ms,
-                "clock_hz": est.params.clock_hz}
-
-    return run_stage(stage, work)[0]
+    return inference_cycles(b.elf, b.dir, b.cfg.emulator.wall_timeout_s)
 
 
 def write_suite_json(b: ModelBuild, sizes: dict[str, Any]) -> Path:

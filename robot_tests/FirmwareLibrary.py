@@ -19,9 +19,10 @@ from robot.api import SkipExecution
 from robot.api.deco import keyword, library
 
 from pipeline import figures
-from pipeline.cycles import INFERENCE_FUNCTION, estimate_cycles
+from pipeline.cycles import inference_cycles
+from pipeline.emulators import default_emulator
 from pipeline.figures import Figure
-from pipeline.firmware_run import FirmwareRun, boot, compare_outputs, run_figures, save_run
+from pipeline.firmware_run import BootRequest, FirmwareRun, compare_outputs, run_figures, save_run, simulate
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -40,7 +41,7 @@ class FirmwareLibrary:
     @property
     def run(self) -> FirmwareRun:
         if self._run is None:
-            raise AssertionError("the firmware has not been booted: 'Boot Firmware' failed or did not run")
+            raise AssertionError("no firmware run: 'Firmware Run Should Be Available' failed or did not run")
         return self._run
 
     def _budget(self, key: str, measured: str) -> float:
@@ -54,11 +55,14 @@ class FirmwareLibrary:
         return float(budgets[key])
 
     @keyword
-    def boot_firmware(self) -> None:
-        """Boot the ELF until its DONE line; fails on a fault line, a CPU abort or a timeout."""
-        workdir = self.build_dir / "robot" / "run"
-        self._run = boot(Path(self.suite["elf"]), workdir, self.emulator,
-                         float(self.suite["wall_timeout_s"]), float(self.suite["emulated_timeout_s"]))
+    def firmware_run_should_be_available(self) -> None:
+        """The simulate stage's run of the ELF: its saved run while the boot's fingerprint (ELF, emulator
+        and its version, platform files, bounds) is unchanged, else a boot to its DONE line; fails on a
+        fault line, a CPU abort or a timeout. The console is read again here: every verdict is fresh."""
+        emulator = self.emulator or default_emulator()
+        self._run = simulate(BootRequest(Path(self.suite["elf"]), self.build_dir, emulator,
+                                         float(self.suite["wall_timeout_s"]), float(self.suite["emulated_timeout_s"])))
+        print(f"*INFO* {emulator} run of {self.suite['elf']}: {self._run.console}")
         self._run_figures = run_figures(self._run, self.expected, self.labels)
         save_run(self._run, self.build_dir / "firmware_run.json", self._run_figures)
 
@@ -99,13 +103,10 @@ class FirmwareLibrary:
         print(f"*INFO* counter {self.run.counter_source}, calibration errors {detail}")
 
     def _cycles(self) -> dict[str, Any]:
-        """The cycle model's figures (docs/cycle-model.md) of the inference function, in QEMU."""
+        """The cycles stage's figures (docs/cycle-model.md) of the inference function, in QEMU."""
         if self._cycle_figures is None:
-            est = estimate_cycles(Path(self.suite["elf"]), INFERENCE_FUNCTION,
-                                  workdir=self.build_dir / "robot_cycles",
-                                  wall_timeout_s=float(self.suite["wall_timeout_s"]))
-            self._cycle_figures = {"estimated_cycles_per_inference": est.cycles_per_call,
-                                   "latency_ms": est.latency_ms}
+            self._cycle_figures = inference_cycles(Path(self.suite["elf"]), self.build_dir,
+                                                   float(self.suite["wall_timeout_s"]))
         return self._cycle_figures
 
     def _measured(self, figure: Figure) -> Any:

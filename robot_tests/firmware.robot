@@ -1,13 +1,15 @@
 *** Settings ***
-Documentation       Boots the model's firmware in an emulator and checks it against TFLM's reference
+Documentation       Checks the model's firmware run in an emulator against TFLM's reference
 ...                 outputs and the budgets in the model's config. Each budgeted figure of the
 ...                 registry pipeline/figures.py that the firmware measures has its check here
-...                 (tests/test_figures.py keeps the two in step).
+...                 (tests/test_figures.py keeps the two in step). The run is the simulate
+...                 stage's (reused while the ELF, the emulator, its version, its platform files
+...                 and the bounds are unchanged; booted otherwise), read again for every run.
 ...                 Run through the pipeline: invoke test-firmware --model NAME [--emulator qemu|renode]
 
 Library             FirmwareLibrary    ${SUITE_JSON}    ${EMULATOR}
 
-Suite Setup         Boot Firmware
+Suite Setup         Firmware Run Should Be Available
 
 
 *** Variables ***
