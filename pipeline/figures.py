@@ -28,6 +28,7 @@ class Figure:
     budget: str | None  # the [budgets] key that bounds it: max_* when lower is better, min_* when higher
     stage: str  # the stage that measures it (docs/architecture.md, "Stages")
     meaning: str
+    absent: str = ""  # why it can be not applicable (None in metrics.json), if it can
 
     def __post_init__(self) -> None:
         if self.better not in ("lower", "higher", ""):
@@ -66,13 +67,15 @@ class Figure:
         return f"{value:g}"
 
 
+NO_LABELS = "this model's inputs have no labels"
+
 FIGURES: tuple[Figure, ...] = (
     Figure("float_accuracy", "float accuracy", "ratio", "higher", None, "train",
            "Keras model's accuracy on the held-out split"),
     Figure("int8_accuracy", "int8 accuracy", "ratio", "higher", "min_int8_accuracy", "quantize",
-           "TFLM host interpreter's accuracy of the int8 model on the held-out split"),
+           "TFLM host interpreter's accuracy of the int8 model on the held-out split", NO_LABELS),
     Figure("target_accuracy", "on-target accuracy", "ratio", "higher", "min_target_accuracy", "simulate",
-           "accuracy of the classes the firmware printed, on the held-out labels (n/a without labels)"),
+           "accuracy of the classes the firmware printed, on the held-out labels", NO_LABELS),
     Figure("bit_exact_matched", "bit-exact vectors", "vectors", "higher", None, "simulate",
            "vectors whose firmware output equals TFLM's exactly (must be bit_exact_total)"),
     Figure("bit_exact_total", "vectors compared", "vectors", "", None, "simulate",

@@ -132,13 +132,13 @@ class FirmwareLibrary:
     @keyword
     def figure_should_be_within_budget(self, name: str) -> None:
         """The figure ``name`` of pipeline/figures.py against its budget key, in its direction;
-        skipped as not applicable when it was not measured (accuracy without labels)."""
+        skipped as not applicable when it was not measured (accuracy without labels: Figure.absent)."""
         figure = figures.figure(name)
         if figure is None or figure.budget is None:
             raise AssertionError(f"{name!r} is not a budgeted figure of pipeline/figures.py")
         measured = self._measured(figure)
         if measured is None:
-            raise SkipExecution(f"not applicable: no {name} ({figure.meaning})")
+            raise SkipExecution(f"not applicable: {figure.absent or f'no {name} was measured'}")
         budget = self._budget(figure.budget, f"{name} {figure.format(measured)}")
         direction = "at most" if figure.better == "lower" else "at least"
         message = f"{name} {figure.format(measured)}, budget {figure.format(budget)} ({direction}, {figure.unit})"
