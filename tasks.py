@@ -101,11 +101,11 @@ def test_firmware(c, model="digits", emulator=None, tflite=None, inputs=None, co
         raise Exit("the Robot suite failed", code=1)
 
 
-@task
+@task(help={"fast": "only the fast tier: unit tests and generated C on the host, no firmware (< 3 min)"})
 @_reported
-def test(c):
+def test(c, fast=False):
     """The whole test suite: pytest (incl. host bit-exactness, Renode parsing, linters), then Robot in QEMU."""
-    if not entry.run_test_suite():
+    if not entry.run_test_suite(fast=bool(fast)):
         raise Exit("tests failed", code=1)
 
 

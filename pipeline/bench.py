@@ -21,6 +21,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pipeline import figures
 from pipeline.config import BUILD_DIR, ROOT
 from pipeline.cycles import estimate_cycles
 from pipeline.entry import model_build, run_until
@@ -76,9 +77,11 @@ class BenchResult:
         return self.instructions_per_inference <= self.target_instructions
 
 
-COLUMNS = ("model", "MACs", "instructions", "MACs/instr", "model_bytes", "model_flash_bytes", "arena_bytes",
-           "ram_bytes", "est_cycles", "latency_ms", "TFLM_cycles", "cycle_ratio", "cycle_target",
-           "TFLM+CMSIS-NN", "ratio", "target")
+# Columns named after a figure of pipeline/figures.py are that figure, formatted by the registry.
+COLUMNS = ("model", "macs", "instructions_per_inference", "MACs/instr", "model_bytes", "model_flash_bytes",
+           "arena_bytes", "ram_bytes", "estimated_cycles_per_inference", "latency_ms", "TFLM_cycles", "cycle_ratio",
+           "cycle_target", "TFLM+CMSIS-NN", "ratio", "target")
+FIGURE_COLUMNS = tuple(c for c in COLUMNS if figures.figure(c) is not None)
 
 
 def bench_model(name: str) -> BenchResult:
@@ -124,16 +127,21 @@ def _peer(name: str) -> tuple[int | None, int | None]:
     return est.instructions_per_call, est.cycles_per_call
 
 
-def _cycle_cells(r: BenchResult) -> tuple[str, str, str, str, str]:
-    """Our estimate, its latency, the peer's estimate, ours / theirs and the verdict against the target."""
-    ours = "-" if r.estimated_cycles_per_inference is None else f"{r.estimated_cycles_per_inference:,}"
-    latency = "-" if r.latency_ms is None else f"{r.latency_ms:g}"
+def _figure_cell(r: BenchResult, name: str) -> str:
+    value = getattr(r, name)
+    figure = figures.figure(name)
+    assert figure is not None
+    return "-" if value is None else figure.format(value)
+
+
+def _cycle_cells(r: BenchResult) -> tuple[str, str, str]:
+    """The peer's estimate, ours / theirs and the verdict against the target."""
     theirs = "-" if r.tflm_cmsis_nn_cycles is None else f"{r.tflm_cmsis_nn_cycles:,}"
     ratio = r.cycle_ratio
     if ratio is None:
-        return ours, latency, theirs, "-", "-"
+        return theirs, "-", "-"
     verdict = f"<= {CYCLE_TARGET_RATIO:g}x {'met' if r.cycle_target_met else 'MISSED'}"
-    return ours, latency, theirs, f"{ratio:.3f}", verdict
+    return theirs, f"{ratio:.3f}", verdict
 
 
 def _reference_cells(r: BenchResult) -> tuple[str, str, str]:
@@ -148,12 +156,14 @@ def _reference_cells(r: BenchResult) -> tuple[str, str, str]:
 
 
 def _rows(results: list[BenchResult]) -> list[tuple[str, ...]]:
-    return [
-        (r.model, f"{r.macs:,}", f"{r.instructions_per_inference:,}", f"{r.mac_per_instruction:.3f}",
-         f"{r.model_bytes:,}", f"{r.model_flash_bytes:,}", f"{r.arena_bytes:,}", f"{r.ram_bytes:,}",
-         *_cycle_cells(r), *_reference_cells(r))
-        for r in results
-    ]
+    rows = []
+    for r in results:
+        cells = {name: _figure_cell(r, name) for name in FIGURE_COLUMNS}
+        cells.update(zip(("TFLM_cycles", "cycle_ratio", "cycle_target"), _cycle_cells(r), strict=True))
+        cells.update(zip(("TFLM+CMSIS-NN", "ratio", "target"), _reference_cells(r), strict=True))
+        cells.update({"model": r.model, "MACs/instr": f"{r.mac_per_instruction:.3f}"})
+        rows.append(tuple(cells[c] for c in COLUMNS))
+    return rows
 
 
 def format_table(results: list[BenchResult]) -> str:
@@ -167,14 +177,14 @@ def format_table(results: list[BenchResult]) -> str:
 def format_markdown(results: list[BenchResult]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in _rows(results)]
+    meanings = " ".join(f"{name}: {figure.meaning}." for name in FIGURE_COLUMNS
+                        if (figure := figures.figure(name)) is not None)
     note = ("\nInstructions per inference counted exactly in QEMU (SysTick + icount), DSP kernels. "
-            "est_cycles: the cycle model's estimate (docs/cycle-model.md; latency at 168 MHz); TFLM_cycles: "
+            f"{meanings} TFLM_cycles: "
             "the same estimate of the TFLM + CMSIS-NN firmware (../shared/peer-tflm/), same run; cycle_ratio: "
             "ours / theirs, judged against 0.5. "
             "TFLM+CMSIS-NN: the same count for TFLM with CMSIS-NN on the same architecture (models/<name>/"
-            "config.toml [reference]); ratio: ours / theirs. model_bytes: the int8 constants; "
-            "model_flash_bytes: what the DSP build's model and kernels take in flash, int16-widened weights "
-            "included (the flash paid for the speed).\n")
+            "config.toml [reference]); ratio: ours / theirs.\n")
     return "\n".join(lines) + "\n" + note
 
 

@@ -18,30 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Figures shown, in order: key, label, kind ("count" | "ratio" | "bytes" | "text").
-FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("instructions_per_inference", "instructions / inference", "count"),
-    ("estimated_cycles_per_inference", "estimated cycles / inference", "count"),
-    ("latency_ms", "estimated latency (ms, 168 MHz)", "text"),
-    ("counter_source", "counter", "text"),
-    ("float_accuracy", "float accuracy", "ratio"),
-    ("int8_accuracy", "int8 accuracy", "ratio"),
-    ("target_accuracy", "on-target accuracy", "ratio"),
-    ("bit_exact_matched", "bit-exact vectors", "count"),
-    ("bit_exact_total", "vectors compared", "count"),
-    ("litert_disagreements", "LiteRT disagreements", "count"),
-    ("model_bytes", "model (.tflite) bytes", "bytes"),
-    ("model_flash_bytes", "model flash bytes", "bytes"),
-    ("flash_bytes", "flash bytes", "bytes"),
-    ("ram_bytes", "RAM bytes", "bytes"),
-    ("arena_bytes", "arena bytes", "bytes"),
-)
+from pipeline import figures
+from pipeline.figures import Figure
 
 
 @dataclass(frozen=True)
 class BudgetCheck:
     name: str  # e.g. "max_flash_bytes"
-    figure: str  # e.g. "flash_bytes"
+    figure: Figure  # the figure it bounds (pipeline/figures.py)
     limit: float
     measured: float | None
 
@@ -49,9 +33,12 @@ class BudgetCheck:
     def ok(self) -> bool | None:
         if self.measured is None:
             return None
-        if self.name.startswith("max_"):
-            return self.measured <= self.limit
-        return self.measured >= self.limit
+        return self.figure.within(self.measured, self.limit)
+
+    @property
+    def label(self) -> str:
+        """The budget's name, with the figure's where the budget bounds more than one (the stack)."""
+        return self.name if len(figures.bounded_by(self.name)) == 1 else f"{self.name} ({self.figure.name})"
 
 
 def _number(value: Any) -> float | None:
@@ -89,11 +76,13 @@ def format_change(current: Any, previous: Any, kind: str) -> str:
 
 
 def budget_checks(metrics: dict[str, Any]) -> list[BudgetCheck]:
-    """``max_x``/``min_x`` budgets paired with the figure ``x`` they bound."""
+    """Each budget paired with every figure it bounds, in budget-name order (pipeline/figures.py)."""
     checks = []
     for name, limit in sorted((metrics.get("budgets") or {}).items()):
-        figure = name.split("_", 1)[1]
-        checks.append(BudgetCheck(name, figure, float(limit), _number(metrics.get(figure))))
+        bounded = figures.bounded_by(name)
+        if not bounded:
+            raise ValueError(f"budget {name!r} bounds no figure of pipeline/figures.py")
+        checks += [BudgetCheck(name, f, float(limit), _number(metrics.get(f.name))) for f in bounded]
     return checks
 
 
@@ -104,7 +93,8 @@ def _toolchain(metrics: dict[str, Any]) -> str:
 
 def _figure_rows(metrics: dict[str, Any], previous: dict[str, Any] | None) -> list[str]:
     rows = []
-    for key, label, kind in FIGURES:
+    for figure in figures.FIGURES:
+        key, label, kind = figure.name, figure.label, figure.kind
         if key not in metrics:
             continue
         value = format_value(metrics[key], kind)
@@ -121,10 +111,10 @@ def _budget_rows(metrics: dict[str, Any]) -> list[str]:
     marks = {True: "pass", False: "**FAIL**", None: "not measured"}
     rows = []
     for check in budget_checks(metrics):
-        kind = "ratio" if check.figure.endswith("accuracy") else "count"
-        bound = "≤" if check.name.startswith("max_") else "≥"
+        kind = check.figure.kind
+        bound = {"<=": "≤", ">=": "≥"}[check.figure.bound]
         rows.append(
-            f"| {check.name} | {bound} {format_value(check.limit, kind)} | "
+            f"| {check.label} | {bound} {format_value(check.limit, kind)} | "
             f"{format_value(check.measured, kind)} | {marks[check.ok]} |"
         )
     return rows

@@ -28,6 +28,7 @@ from pipeline.config import BUILD_DIR, ROOT
 from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.qemu import QemuBackend
 from pipeline.errors import StageError, ToolMissingError
+from pipeline.stagecache import Stage, run_stage
 from pipeline.thumb_timing import disassemble, write_table
 
 PLUGIN_DIR = ROOT / "firmware" / "qemu_plugin"
@@ -184,6 +185,32 @@ def estimate_cycles(elf: Path, function: str, params: CycleParams = CycleParams(
     if not calls:
         raise StageError(f"{elf.name}: {function} was never entered by a BL/BLX and returned before DONE")
     return CycleEstimate(elf, function, params, calls)
+
+
+def inference_cycles(elf: Path, build_dir: Path, wall_timeout_s: float) -> dict[str, float]:
+    """The cycles stage: the estimate of INFERENCE_FUNCTION in ``elf``, reused while the ELF, the cycle
+    model's code and QEMU's version are unchanged (the pipeline and the Robot suite share it)."""
+    backend = QemuBackend()
+    backend.check_available()
+    stage = Stage(
+        "cycles",
+        build_dir,
+        (ROOT / "pipeline" / "cycles.py", ROOT / "pipeline" / "thumb_timing.py", PLUGIN_DIR),
+        (elf,),
+        (build_dir / "cycles" / "cycles.txt",),
+        {"qemu": backend.version()},
+    )
+
+    def work() -> dict[str, float]:
+        est = estimate_cycles(elf, INFERENCE_FUNCTION, workdir=build_dir / "cycles", wall_timeout_s=wall_timeout_s)
+        call = est.median_call()
+        print(f"cycles: {est.cycles_per_call:,} estimated cycles per inference ({est.latency_ms:g} ms at "
+              f"{est.params.clock_hz / 1e6:g} MHz), {100 * call.flash_stall_cycles / call.cycles:.1f}% stalled "
+              "on flash", flush=True)
+        return {"estimated_cycles_per_inference": est.cycles_per_call, "latency_ms": est.latency_ms,
+                "clock_hz": est.params.clock_hz}
+
+    return run_stage(stage, work)[0]
 
 
 def format_estimate(est: CycleEstimate) -> str:

@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 STAGES = ("train", "quantize", "codegen", "build", "simulate", "test-firmware")
+# The fast tier (pytest markers, pyproject.toml): unit tests and generated C on the host, no firmware.
+FAST_TESTS = "not emulator and not toolchain and not slow"
 
 
 def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
@@ -104,21 +106,27 @@ def renode_tests_not_run(junit: Path) -> int:
                if "renode: not installed" in (skipped.get("message") or ""))
 
 
-def run_test_suite() -> bool:
-    """pytest, then the full pipeline with its Robot suite on the default model in QEMU."""
+def run_test_suite(fast: bool = False) -> bool:
+    """pytest, then the full pipeline with its Robot suite on the default model in QEMU; with ``fast``,
+    only the fast tier of pytest (FAST_TESTS: no firmware build, no emulator, nothing slow)."""
     junit = BUILD_DIR / "pytest.xml"
     junit.unlink(missing_ok=True)
-    print("== pytest", flush=True)
-    pytest_rc = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}"], cwd=ROOT,
+    select = ["-m", FAST_TESTS] if fast else []
+    print(f"== pytest {' '.join(select)}", flush=True)
+    pytest_rc = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}", *select], cwd=ROOT,
                                check=False).returncode
-    print("== Robot suite: invoke all --model digits --emulator qemu", flush=True)
-    digits = model_build("digits")
-    passed = run_all(digits, "qemu")["passed"]
-    counts = [_junit_counts(junit), _junit_counts(digits.dir / "robot" / "xunit.xml")]
+    counts = [_junit_counts(junit)]
+    passed = True
+    if not fast:
+        print("== Robot suite: invoke all --model digits --emulator qemu", flush=True)
+        digits = model_build("digits")
+        passed = run_all(digits, "qemu")["passed"]
+        counts.append(_junit_counts(digits.dir / "robot" / "xunit.xml"))
     ok, failed, skipped = (sum(c[i] for c in counts) for i in range(3))
     if pytest_rc != 0 and failed == 0:
         failed = 1  # pytest failed without a test failure (collection error, crash): never report green
-    print(f"pytest exit {pytest_rc}; Robot suite on digits {'passed' if passed else 'FAILED'}")
+    print(f"pytest exit {pytest_rc}" + ("; fast tier: no Robot suite" if fast else
+                                        f"; Robot suite on digits {'passed' if passed else 'FAILED'}"))
     not_run = renode_tests_not_run(junit)
     if not_run:
         print(f"renode: not installed, {not_run} tests not run (counted as skipped, not passed)")

@@ -1,7 +1,11 @@
 """Boot a firmware once and turn its console into figures: outputs, instruction counts, stack.
 
 Shared by the simulate stage and the Robot keyword library, so both read the
-firmware the same way.
+firmware the same way. :func:`simulate` is the simulate stage's boot: the Robot
+suite asks it for the run too, and gets the saved run while the boot's
+fingerprint (the ELF, the emulator and its version, its platform files, the
+bounds) is unchanged, so ``invoke all`` boots the firmware once. The console is
+parsed again on every call: figures and verdicts are never taken from a cache.
 """
 
 from __future__ import annotations
@@ -9,13 +13,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from pipeline.config import ROOT
 from pipeline.emulators import select_backend
 from pipeline.emulators.base import EmulatorRun
 from pipeline.errors import EmulatorError
 from pipeline.firmware_log import CountModel, FirmwareReport, median_instructions, parse_console
+from pipeline.stagecache import Stage, run_stage
 
 # The firmware reports counter=dwt only after its probe saw exactly one CYCCNT tick per
 # executed instruction (firmware/board/cycle_counter.c); SysTick's unit comes from the emulator.
@@ -42,9 +49,25 @@ class FirmwareRun:
         return np.array([v.predicted_class for v in self.report.vectors], dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class RunFacts:
+    """What a boot knows besides the console: enough to read the console again later."""
+
+    emulator: str
+    emulator_version: str
+    systick_ticks_per_instruction: float
+    wall_s: float
+
+
 def boot(elf: Path, workdir: Path, emulator: str | None, wall_timeout_s: float,
          emulated_timeout_s: float) -> FirmwareRun:
     """Run the firmware to its DONE line; raise EmulatorError subclasses on faults, hangs, aborts."""
+    return read_run(*_boot(elf, workdir, emulator, wall_timeout_s, emulated_timeout_s))
+
+
+def _boot(elf: Path, workdir: Path, emulator: str | None, wall_timeout_s: float,
+          emulated_timeout_s: float) -> tuple[Path, RunFacts]:
+    """Boot once; the console lands in ``workdir/console.log``."""
     backend = select_backend(emulator)
     backend.check_available()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -52,24 +75,83 @@ def boot(elf: Path, workdir: Path, emulator: str | None, wall_timeout_s: float,
     result = backend.run(EmulatorRun(elf, workdir, wall_timeout_s, emulated_timeout_s))
     console = workdir / "console.log"
     console.write_text(result.console)
-    report = parse_console(result.console)
+    return console, RunFacts(backend.name, result.version, result.systick_ticks_per_instruction,
+                             float(result.extra["wall_s"]))
+
+
+def read_run(console: Path, facts: RunFacts) -> FirmwareRun:
+    """The run a console holds: parsed, its counter converted and checked on the calibration loops."""
+    report = parse_console(console.read_text())
     if not report.done:
-        raise EmulatorError(f"{backend.name}: the firmware stopped before DONE; last line: {report.last_line!r}")
-    ticks_per_instruction = counter_unit(report.counter_source, result.systick_ticks_per_instruction)
+        raise EmulatorError(f"{facts.emulator}: the firmware stopped before DONE; last line: {report.last_line!r}")
+    ticks_per_instruction = counter_unit(report.counter_source, facts.systick_ticks_per_instruction)
     model = CountModel.calibrate(ticks_per_instruction, report.calibrations)
     counts = [model.instructions(v.ticks, v.wraps) for v in report.vectors]
     return FirmwareRun(
-        emulator=backend.name,
-        emulator_version=result.version,
+        emulator=facts.emulator,
+        emulator_version=facts.emulator_version,
         console=console,
         report=report,
         instructions=counts,
         instructions_per_inference=median_instructions(model, report.vectors) if report.vectors else 0,
         counter_source=report.counter_source,
         ticks_per_instruction=ticks_per_instruction,
-        wall_s=float(result.extra["wall_s"]),
+        wall_s=facts.wall_s,
         calibration_errors=model.calibration_errors(report.calibrations),
     )
+
+
+@dataclass(frozen=True)
+class BootRequest:
+    """The simulate stage's boot of one ELF."""
+
+    elf: Path
+    build_dir: Path  # the model's build directory: the run goes to simulate/<emulator>/, its stamp to .stamps/
+    emulator: str  # "qemu" or "renode"
+    wall_timeout_s: float
+    emulated_timeout_s: float
+
+    @property
+    def workdir(self) -> Path:
+        return self.build_dir / "simulate" / self.emulator
+
+
+def platform_files(emulator: str) -> tuple[Path, ...]:
+    """The files that describe the emulated board: Renode's platform and script (QEMU's is built in)."""
+    if emulator != "renode":
+        return ()
+    platform = ROOT / "renode"
+    return tuple(sorted([*platform.glob("*.repl"), *platform.glob("*.resc")]))
+
+
+def simulate_stage(req: BootRequest, emulator_version: str) -> Stage:
+    """The boot's fingerprint: the ELF, the emulator and its version, its platform files, the bounds,
+    and the code that boots and reads the firmware."""
+    pipeline = ROOT / "pipeline"
+    return Stage(
+        f"simulate-{req.emulator}",
+        req.build_dir,
+        (pipeline / "emulators", pipeline / "firmware_run.py", pipeline / "firmware_log.py"),
+        (req.elf, *platform_files(req.emulator)),
+        (req.workdir / "console.log", req.workdir / "run.json"),
+        {"emulator": req.emulator, "version": emulator_version,
+         "wall_timeout_s": req.wall_timeout_s, "emulated_timeout_s": req.emulated_timeout_s},
+    )
+
+
+def simulate(req: BootRequest) -> FirmwareRun:
+    """The run of ``req.elf``: the saved one while the boot's fingerprint is unchanged, else a new boot."""
+    backend = select_backend(req.emulator)
+    backend.check_available()
+    stage = simulate_stage(req, backend.version())
+
+    def work() -> dict[str, Any]:
+        console, facts = _boot(req.elf, req.workdir, req.emulator, req.wall_timeout_s, req.emulated_timeout_s)
+        save_run(read_run(console, facts), req.workdir / "run.json", asdict(facts))
+        return asdict(facts)
+
+    recorded, _reused = run_stage(stage, work)
+    return read_run(req.workdir / "console.log", RunFacts(**recorded))
 
 
 def counter_unit(counter_source: str, systick_ticks_per_instruction: float) -> float:
@@ -116,6 +198,23 @@ def compare_outputs(actual: np.ndarray, expected: np.ndarray) -> BitExactness:
         return BitExactness(matched, total, None)
     got = tuple(int(v) for v in actual[first]) if first < len(actual) else ()
     return BitExactness(matched, total, first, tuple(int(v) for v in expected[first]), got)
+
+
+def run_figures(run: FirmwareRun, expected: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
+    """The figures of pipeline/figures.py that a boot measures (stage "simulate"), evaluated now
+    against the reference outputs ``expected`` and the ``labels`` (None: accuracy not applicable)."""
+    exact = compare_outputs(run.outputs(), expected)
+    accuracy = None
+    if labels is not None and len(run.report.vectors) == len(labels):
+        accuracy = float(np.mean(run.predicted() == labels))
+    return {
+        "instructions_per_inference": run.instructions_per_inference,
+        "counter_source": run.counter_source,
+        "bit_exact_matched": exact.matched,
+        "bit_exact_total": exact.total,
+        "target_accuracy": accuracy,
+        "stack_bytes_measured": run.report.stack_used,
+    }
 
 
 def save_run(run: FirmwareRun, path: Path, extra: dict[str, object]) -> None:

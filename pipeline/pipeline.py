@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.config import BUILD_DIR, ROOT, ModelConfig, load_config, model_config
 from pipeline.errors import ConfigError, PipelineError
+from pipeline.figures import from_stages
 from pipeline.fileutil import write_atomically
 from pipeline.metrics import budget_verdicts, table, write_metrics
 from pipeline.stagecache import Stage, run_stage
@@ -285,68 +286,29 @@ def stage_build(b: ModelBuild) -> dict[str, Any]:
 
 
 def stage_simulate(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
+    """Boot the firmware (or take its saved run: pipeline/firmware_run.simulate) and print what it measured."""
     from pipeline.emulators import default_emulator
-    from pipeline.firmware_run import boot, compare_outputs, save_run
+    from pipeline.firmware_run import BootRequest, compare_outputs, run_figures, simulate
 
-    emulator = emulator or default_emulator()
-    stage = Stage(
-        f"simulate-{emulator}",
-        b.dir,
-        (PIPELINE / "emulators", PIPELINE / "firmware_run.py", PIPELINE / "firmware_log.py"),
-        (b.elf,),
-        (b.dir / "simulate" / emulator / "console.log",),
-        {"emulator": emulator},
+    run = simulate(BootRequest(b.elf, b.dir, emulator or default_emulator(), b.cfg.emulator.wall_timeout_s,
+                               b.cfg.emulator.emulated_timeout_s))
+    reference = np.load(b.reference)
+    expected = reference["tflm"].reshape(len(reference["tflm"]), -1)
+    labels = reference["labels"] if "labels" in reference.files else None
+    exact = compare_outputs(run.outputs(), expected)
+    print(
+        f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
+        f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})",
+        flush=True,
     )
-
-    def work() -> dict[str, Any]:
-        run = boot(
-            b.elf,
-            b.dir / "simulate" / emulator,
-            emulator,
-            b.cfg.emulator.wall_timeout_s,
-            b.cfg.emulator.emulated_timeout_s,
-        )
-        expected = np.load(b.reference)["tflm"]
-        exact = compare_outputs(run.outputs(), expected.reshape(len(expected), -1))
-        save_run(run, b.dir / "simulate" / emulator / "run.json", {"bit_exact": exact.message()})
-        reference = np.load(b.reference)
-        accuracy = (float(np.mean(run.predicted() == reference["labels"]))
-                    if "labels" in reference.files and len(run.predicted()) == len(reference["labels"]) else None)
-        print(
-            f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
-            f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})",
-            flush=True,
-        )
-        return {"instructions_per_inference": run.instructions_per_inference, "bit_exact": exact.message(),
-                "bit_exact_matched": exact.matched, "bit_exact_total": exact.total, "target_accuracy": accuracy,
-                "stack_bytes_measured": run.report.stack_used}
-
-    return run_stage(stage, work)[0]
+    return {"bit_exact": exact.message(), **run_figures(run, expected, labels)}
 
 
 def stage_cycles(b: ModelBuild) -> dict[str, Any]:
     """Estimated cycles per inference (docs/cycle-model.md): the firmware in QEMU with the cycle plugin."""
-    from pipeline.cycles import INFERENCE_FUNCTION, estimate_cycles
+    from pipeline.cycles import inference_cycles
 
-    stage = Stage(
-        "cycles",
-        b.dir,
-        (PIPELINE / "cycles.py", PIPELINE / "thumb_timing.py", ROOT / "firmware" / "qemu_plugin"),
-        (b.elf,),
-        (b.dir / "cycles" / "cycles.txt",),
-    )
-
-    def work() -> dict[str, Any]:
-        est = estimate_cycles(b.elf, INFERENCE_FUNCTION, workdir=b.dir / "cycles",
-                              wall_timeout_s=b.cfg.emulator.wall_timeout_s)
-        call = est.median_call()
-        print(f"cycles: {est.cycles_per_call:,} estimated cycles per inference ({est.latency_ms:g} ms at "
-              f"{est.params.clock_hz / 1e6:g} MHz), {100 * call.flash_stall_cycles / call.cycles:.1f}% stalled "
-              "on flash", flush=True)
-        return {"estimated_cycles_per_inference": est.cycles_per_call, "latency_ms": est.latency_ms,
-                "clock_hz": est.params.clock_hz}
-
-    return run_stage(stage, work)[0]
+    return inference_cycles(b.elf, b.dir, b.cfg.emulator.wall_timeout_s)
 
 
 def write_suite_json(b: ModelBuild, sizes: dict[str, Any]) -> Path:
@@ -409,30 +371,19 @@ def collect_metrics(
 
     run_path = b.dir / "firmware_run.json"
     run: dict[str, Any] = json.loads(run_path.read_text()) if run_path.exists() else {}
-    sizes = results["build"].get("sizes", {})
+    measured = {
+        **results,
+        # a compressed model's float accuracy is its chosen candidate's, after pruning and fine-tuning
+        "train": {"float_accuracy": results["quantize"].get("float_accuracy", results["train"].get("float_accuracy"))},
+        "build": results["build"].get("sizes", {}),
+        # The boot's figures as the Robot suite evaluated them; none matched when it could not.
+        "simulate": {"bit_exact_matched": 0, "bit_exact_total": results["quantize"].get("vectors"), **run},
+    }
     metrics: dict[str, Any] = {
         "model": b.name,
         "emulator": run.get("emulator", emulator or default_emulator()),
         "toolchain": {"gcc": results["build"].get("toolchain"), "emulator": run.get("emulator_version")},
-        # a compressed model's float accuracy is its chosen candidate's, after pruning and fine-tuning
-        "float_accuracy": results["quantize"].get("float_accuracy", results["train"].get("float_accuracy")),
-        "int8_accuracy": results["quantize"].get("int8_accuracy"),
-        "target_accuracy": run.get("target_accuracy"),
-        "bit_exact_matched": run.get("bit_exact_matched", 0),
-        "bit_exact_total": run.get("bit_exact_total", results["quantize"].get("vectors")),
-        "litert_disagreements": results["quantize"].get("litert_disagreements"),
-        "instructions_per_inference": run.get("instructions_per_inference"),
-        "estimated_cycles_per_inference": results["cycles"].get("estimated_cycles_per_inference"),
-        "latency_ms": results["cycles"].get("latency_ms"),
-        "counter_source": run.get("counter_source"),
-        "macs": results["codegen"].get("macs"),
-        "model_bytes": results["codegen"].get("model_bytes"),
-        "model_flash_bytes": sizes.get("model_flash_bytes"),
-        "flash_bytes": sizes.get("flash_bytes"),
-        "ram_bytes": sizes.get("ram_bytes"),
-        "arena_bytes": results["codegen"].get("arena_bytes"),
-        "stack_bytes_static": sizes.get("stack_bytes_static"),
-        "stack_bytes_measured": run.get("stack_bytes_measured"),
+        **from_stages(measured),
         "budgets": b.cfg.budgets,
         "robot_exit_code": robot_rc,
     }

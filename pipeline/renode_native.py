@@ -43,18 +43,21 @@ def _format_number(value: float) -> str:
 
 
 def budget_variables(budgets: dict[str, float]) -> dict[str, str]:
-    """Robot variable names and values for a model's budgets (``max_x`` -> ``MAX_X``)."""
+    """Robot variable names and values for a model's budgets (``max_x`` -> ``MAX_X``), in the
+    order of the figure registry (pipeline/figures.py), whose budget keys are the only ones accepted."""
+    from pipeline.figures import budget_keys
+
+    known = budget_keys()
     if REQUIRED_BUDGET not in budgets:
         raise ConfigError(
             f"the Renode-native suite checks '{REQUIRED_BUDGET}', which the model's budgets "
             f"lack (it has: {', '.join(sorted(budgets)) or 'none'})"
         )
-    variables = {}
-    for name, value in sorted(budgets.items()):
-        if not re.fullmatch(r"(max|min)_[a-z0-9_]+", name):
-            raise ConfigError(f"budget name {name!r} is not max_*/min_*")
-        variables[name.upper()] = _format_number(value)
-    return variables
+    unknown = sorted(set(budgets) - set(known))
+    if unknown:
+        raise ConfigError(f"budget name {unknown[0]!r} is not max_*/min_* of a figure in pipeline/figures.py "
+                          f"(known: {', '.join(known)})")
+    return {key.upper(): _format_number(budgets[key]) for key in known if key in budgets}
 
 
 def renode_test_command(elf: Path, budgets: dict[str, float], results_dir: Path,

@@ -2,21 +2,29 @@
 
 Everything the suite needs comes from one JSON file the pipeline writes
 (``build/<model>/suite.json``): the ELF, the reference outputs, the labels,
-the measured sizes and the budgets from the model's config. The library holds
-no module globals; each suite gets its own instance.
+the measured sizes and the budgets from the model's config. Which budget bounds a
+figure, in which direction, and where its value comes from (the stage that measures
+it) is the figure registry's, pipeline/figures.py. The library holds no module
+globals; each suite gets its own instance.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from robot.api import SkipExecution
 from robot.api.deco import keyword, library
 
-from pipeline.cycles import INFERENCE_FUNCTION, estimate_cycles
-from pipeline.firmware_run import FirmwareRun, boot, compare_outputs, save_run
+from pipeline import figures
+from pipeline.cycles import inference_cycles
+from pipeline.emulators import default_emulator
+from pipeline.figures import Figure
+from pipeline.firmware_run import BootRequest, FirmwareRun, compare_outputs, run_figures, save_run, simulate
+
+NO_RUN = "no firmware run: 'Firmware Run Should Be Available' failed or did not run"
 
 
 @library(scope="SUITE", auto_keywords=False)
@@ -29,12 +37,21 @@ class FirmwareLibrary:
         self.expected = reference["tflm"].reshape(len(reference["tflm"]), -1).astype(np.int64)
         self.labels = reference["labels"] if "labels" in reference.files else None
         self._run: FirmwareRun | None = None
+        self._run_figures: dict[str, Any] | None = None
+        self._cycle_figures: dict[str, Any] | None = None
 
     @property
     def run(self) -> FirmwareRun:
         if self._run is None:
-            raise AssertionError("the firmware has not been booted: 'Boot Firmware' failed or did not run")
+            raise AssertionError(NO_RUN)
         return self._run
+
+    @property
+    def figures_of_run(self) -> dict[str, Any]:
+        """The figures of the run (pipeline/firmware_run.py, run_figures), evaluated in the suite setup."""
+        if self._run_figures is None:
+            raise AssertionError(NO_RUN)
+        return self._run_figures
 
     def _budget(self, key: str, measured: str) -> float:
         """The budget ``key``; with no budgets at all (a bring-your-own model without --config) the
@@ -46,30 +63,17 @@ class FirmwareLibrary:
             raise AssertionError(f"no budget '{key}' in {self.suite['config']} (measured {measured})")
         return float(budgets[key])
 
-    def _check_at_most(self, what: str, measured: int, key: str) -> None:
-        budget = self._budget(key, f"{what} {measured:,}")
-        message = f"{what} {measured:,}, budget {budget:,.0f}"
-        if measured > budget:
-            raise AssertionError(message)
-        print(f"*INFO* {message}")
-
     @keyword
-    def boot_firmware(self) -> None:
-        """Boot the ELF until its DONE line; fails on a fault line, a CPU abort or a timeout."""
-        workdir = self.build_dir / "robot" / "run"
-        self._run = boot(Path(self.suite["elf"]), workdir, self.emulator,
-                         float(self.suite["wall_timeout_s"]), float(self.suite["emulated_timeout_s"]))
-        bit_exact = compare_outputs(self._run.outputs(), self.expected)
-        save_run(self._run, self.build_dir / "firmware_run.json", {
-            "bit_exact_matched": bit_exact.matched,
-            "bit_exact_total": bit_exact.total,
-            "target_accuracy": self._target_accuracy(),
-        })
-
-    def _target_accuracy(self) -> float | None:
-        if self.labels is None or self._run is None or len(self._run.report.vectors) != len(self.labels):
-            return None
-        return float(np.mean(self._run.predicted() == self.labels))
+    def firmware_run_should_be_available(self) -> None:
+        """The simulate stage's run of the ELF: its saved run while the boot's fingerprint (ELF, emulator
+        and its version, platform files, bounds) is unchanged, else a boot to its DONE line; fails on a
+        fault line, a CPU abort or a timeout. The console is read again here: every verdict is fresh."""
+        emulator = self.emulator or default_emulator()
+        self._run = simulate(BootRequest(Path(self.suite["elf"]), self.build_dir, emulator,
+                                         float(self.suite["wall_timeout_s"]), float(self.suite["emulated_timeout_s"])))
+        print(f"*INFO* {emulator} run of {self.suite['elf']}: {self._run.console}")
+        self._run_figures = run_figures(self._run, self.expected, self.labels)
+        save_run(self._run, self.build_dir / "firmware_run.json", self.figures_of_run)
 
     @keyword
     def every_vector_should_be_reported(self) -> None:
@@ -95,17 +99,6 @@ class FirmwareLibrary:
                                      f"argmax of {list(v.output)} is {int(np.argmax(v.output))}")
 
     @keyword
-    def target_accuracy_should_meet_the_budget(self) -> None:
-        accuracy = self._target_accuracy()
-        if accuracy is None:
-            raise SkipExecution("not applicable: this model's inputs have no labels")
-        budget = self._budget("min_int8_accuracy", f"on-target accuracy {accuracy:.4f}")
-        message = f"on-target accuracy {accuracy:.4f}, budget at least {budget:.4f}"
-        if accuracy < budget:
-            raise AssertionError(message)
-        print(f"*INFO* {message}")
-
-    @keyword
     def instruction_counter_should_be_calibrated(self, tolerance: int = 10) -> None:
         """Each calibration loop of known length is counted within ``tolerance`` instructions."""
         errors = self.run.calibration_errors
@@ -118,35 +111,51 @@ class FirmwareLibrary:
             raise AssertionError(f"instruction count off by up to {worst} (> {tolerance}): {detail}")
         print(f"*INFO* counter {self.run.counter_source}, calibration errors {detail}")
 
-    @keyword
-    def instructions_per_inference_should_be_within_budget(self) -> None:
-        self._check_at_most("instructions per inference (median)", self.run.instructions_per_inference,
-                            "max_instructions_per_inference")
+    def _cycles(self) -> dict[str, Any]:
+        """The cycles stage's figures (docs/cycle-model.md) of the inference function, in QEMU."""
+        if self._cycle_figures is None:
+            self._cycle_figures = inference_cycles(Path(self.suite["elf"]), self.build_dir,
+                                                   float(self.suite["wall_timeout_s"]))
+        return self._cycle_figures
+
+    def _measured(self, figure: Figure) -> Any:
+        """The figure's value, from what the stage that measures it left for this suite."""
+        if figure.stage == "simulate":
+            return self.figures_of_run[figure.name]
+        if figure.stage == "cycles":
+            return self._cycles()[figure.name]
+        if figure.stage in ("codegen", "build"):
+            return self.suite["sizes"].get(figure.name)
+        raise AssertionError(f"figure {figure.name} is measured by the {figure.stage} stage, "
+                             "which the firmware suite does not see")
 
     @keyword
-    def estimated_cycles_per_inference_should_be_within_budget(self) -> None:
-        """The cycle model's estimate (docs/cycle-model.md) of the inference function, in QEMU."""
-        elf = Path(self.suite["elf"])
-        est = estimate_cycles(elf, INFERENCE_FUNCTION, workdir=Path(self.suite["build_dir"]) / "robot_cycles",
-                              wall_timeout_s=float(self.suite["wall_timeout_s"]))
-        self._check_at_most(f"estimated cycles per inference (median, {est.latency_ms:g} ms)", est.cycles_per_call,
-                            "max_estimated_cycles_per_inference")
+    def figure_should_be_within_budget(self, name: str) -> None:
+        """The figure ``name`` of pipeline/figures.py against its budget key, in its direction;
+        skipped as not applicable when it was not measured (accuracy without labels: Figure.absent)."""
+        figure = figures.figure(name)
+        if figure is None or figure.budget is None:
+            raise AssertionError(f"{name!r} is not a budgeted figure of pipeline/figures.py")
+        measured = self._measured(figure)
+        if measured is None:
+            raise SkipExecution(f"not applicable: {figure.absent or f'no {name} was measured'}")
+        budget = self._budget(figure.budget, f"{name} {figure.format(measured)}")
+        direction = "at most" if figure.better == "lower" else "at least"
+        message = f"{name} {figure.format(measured)}, budget {figure.format(budget)} ({direction}, {figure.unit})"
+        if not figure.within(measured, budget):
+            raise AssertionError(message)
+        print(f"*INFO* {message}")
 
     @keyword
-    def size_should_be_within_budget(self, figure: str) -> None:
-        """``figure`` is one of model_bytes, model_flash_bytes, flash_bytes, ram_bytes, arena_bytes."""
-        self._check_at_most(figure, int(self.suite["sizes"][figure]), f"max_{figure}")
-
-    @keyword
-    def stack_use_should_be_within_budget(self) -> None:
-        """measured (stack painting) <= static (call graph) <= max_stack_bytes."""
+    def measured_stack_should_be_within_the_static_bound(self) -> None:
+        """Stack painting never exceeds the call graph's bound, or the static analysis is wrong."""
         measured = self.run.report.stack_used
         static = self.suite["sizes"].get("stack_bytes_static")
         if measured is None:
             raise AssertionError("the firmware printed no STACK line")
-        if static is not None and measured > static:
+        if static is None:
+            raise AssertionError(f"the suite file has no stack_bytes_static (measured {measured})")
+        if measured > static:
             raise AssertionError(f"measured stack {measured} exceeds the static bound {static}: "
                                  "the static analysis is wrong")
         print(f"*INFO* stack measured {measured}, static {static}")
-        self._check_at_most("stack bytes (static bound)" if static is not None else "stack bytes (measured)",
-                            static if static is not None else measured, "max_stack_bytes")

@@ -32,8 +32,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-echo "setup: installing Python packages (requirements.txt) into .venv"
-.venv/bin/python -m pip install -q -r requirements.txt
+echo "setup: installing Python packages (requirements.lock: every package pinned, with hashes) into .venv"
+.venv/bin/python -m pip install -q --require-hashes -r requirements.lock
 
 # Renode (optional): installed from a Renode 1.15.1 bundle (install.sh + tarball, see
 # docs/renode.md) when one is given with RENODE_BUNDLE or lies next to the checkout,

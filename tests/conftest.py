@@ -1,4 +1,9 @@
-"""Shared fixtures: the default model, built once per session (and reused when unchanged)."""
+"""Shared fixtures (the default model, built once per session and reused when unchanged) and the
+test tiers: what each marker of pyproject.toml means, and the checks that keep them true.
+
+``invoke test --fast`` runs the tier ``-m pipeline.entry.FAST_TESTS``: no firmware build, no
+emulator, nothing slow.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,38 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.emulators.qemu import QemuBackend
 from pipeline.entry import model_build, run_until
 from pipeline.pipeline import ModelBuild
+
+# What a fixture needs, so a test that uses it is marked by construction.
+FIXTURE_NEEDS = {
+    "digits": ("toolchain",),  # builds the firmware
+    "renode": ("renode",),
+    "bench_elf": ("toolchain", "qemu"),  # tests/test_cycle_model.py: assembles and runs the cycle bench
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers implied by fixtures, and ``emulator`` for every test that boots in QEMU or Renode."""
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            for marker in FIXTURE_NEEDS.get(fixture, ()):
+                item.add_marker(marker)
+        if item.get_closest_marker("qemu") or item.get_closest_marker("renode"):
+            item.add_marker("emulator")
+
+
+@pytest.fixture(autouse=True)
+def _boots_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that boots QEMU in this process must say so (marker ``qemu``), or it fails naming itself."""
+    if request.node.get_closest_marker("emulator"):
+        return
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        pytest.fail(f"{request.node.nodeid} boots QEMU but is not marked qemu (see tests/conftest.py)")
+
+    monkeypatch.setattr(QemuBackend, "run", refuse)
 
 
 def require_tool(command: str, install: str) -> str:
@@ -37,6 +72,14 @@ def renode() -> str:
             pytest.fail(f"{RENODE_NOT_INSTALLED} but {REQUIRE_RENODE_ENV}=1: {hint}")
         pytest.skip(f"{RENODE_NOT_INSTALLED}: {hint}")
     return path
+
+
+@pytest.fixture(scope="session")
+def digits_model() -> ModelBuild:
+    """The digits model trained, quantized and generated (no firmware: the host tiers use it)."""
+    build = model_build("digits")
+    run_until(build, "codegen")
+    return build
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from pipeline.config import BUILD_DIR, ROOT
 from tests.conftest import MLPERF_DIR, require_tool
+
+pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]
 
 
 def test_a_bring_your_own_tflite_runs_bit_exact_and_reports_accuracy_as_not_applicable() -> None:

@@ -65,6 +65,7 @@ TF_KERAS_CANDIDATES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", TF_KERAS_CANDIDATES)
 def test_a_tfmot_candidate_converts_to_int8_the_generator_runs_bit_exact(kind: str, tmp_path: Path) -> None:
     """QAT (fake-quantized fine-tuning) and magnitude pruning run on tf-keras in their own child."""
@@ -94,6 +95,9 @@ def test_a_tfmot_candidate_converts_to_int8_the_generator_runs_bit_exact(kind: s
     assert summary["int8_accuracy"] > 0.5
 
 
+@pytest.mark.qemu
+@pytest.mark.toolchain
+@pytest.mark.slow
 def test_compress_measures_two_candidates_on_qemu_and_chooses_the_pruned_one(tmp_path: Path) -> None:
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
     require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")

@@ -165,6 +165,7 @@ def test_a_function_missing_from_the_elf_is_named(bench_elf: Path) -> None:
 PEER = Path(__file__).resolve().parents[2] / "shared" / "peer-tflm"
 
 
+@pytest.mark.qemu
 def test_the_call_region_matches_the_peer_firmwares_own_counter() -> None:
     """../shared/peer-tflm/README: digits, 196,344 instructions per Invoke by its SysTick counter (no wrap
     in 196 k instructions). Its cc_start/cc_stop region also holds the two caller instructions around the

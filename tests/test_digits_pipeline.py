@@ -21,20 +21,21 @@ from pipeline.pipeline import ModelBuild, run_robot_suite
 from tests.conftest import require_tool
 
 
-def test_generated_c_on_the_host_equals_tflm_on_every_held_out_sample(digits: ModelBuild, tmp_path: Path) -> None:
-    ref = np.load(digits.reference)
+def test_generated_c_on_the_host_equals_tflm_on_every_held_out_sample(digits_model: ModelBuild,
+                                                                      tmp_path: Path) -> None:
+    ref = np.load(digits_model.reference)
     inputs, expected = ref["inputs"], ref["tflm"]
     assert len(inputs) >= 350, "the held-out split must have at least 350 samples"
-    exe = compile_host(digits.generated, tmp_path / "digits_host")
+    exe = compile_host(digits_model.generated, tmp_path / "digits_host")
     got = run_host(exe, inputs.reshape(len(inputs), -1), expected.shape[1], tmp_path)
     mismatched = np.flatnonzero(np.any(got != expected, axis=1))
     assert mismatched.size == 0, (f"{mismatched.size} vectors differ; first {mismatched[0]}: "
                                   f"expected {expected[mismatched[0]].tolist()}, got {got[mismatched[0]].tolist()}")
 
 
-def test_default_model_meets_its_model_size_and_accuracy_targets(digits: ModelBuild) -> None:
-    codegen = json.loads((digits.generated / "codegen.json").read_text())
-    quantize = json.loads((digits.dir / "quantize.json").read_text())
+def test_default_model_meets_its_model_size_and_accuracy_targets(digits_model: ModelBuild) -> None:
+    codegen = json.loads((digits_model.generated / "codegen.json").read_text())
+    quantize = json.loads((digits_model.dir / "quantize.json").read_text())
     assert codegen["model_bytes"] <= 8192
     assert quantize["int8_accuracy"] >= 0.97
 
@@ -59,6 +60,7 @@ def _run_suite(digits: ModelBuild, tmp_path: Path, elf: Path, budgets: dict[str,
     return rc, (build.dir / "robot" / "output.xml").read_text()
 
 
+@pytest.mark.qemu
 def test_suite_fails_when_a_budget_is_below_the_measured_value(
         digits: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
@@ -68,6 +70,7 @@ def test_suite_fails_when_a_budget_is_below_the_measured_value(
     assert re.search(r"model_bytes [\d,]+, budget 1,000", output), "the failure names both numbers"
 
 
+@pytest.mark.qemu
 def test_suite_fails_when_one_weight_byte_of_the_generated_c_changes(
         digits: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
@@ -89,6 +92,8 @@ def test_suite_fails_when_one_weight_byte_of_the_generated_c_changes(
     assert "first mismatch at vector" in output
 
 
+@pytest.mark.qemu
+@pytest.mark.slow
 def test_second_run_reuses_every_stage_and_finishes_quickly(digits: ModelBuild) -> None:
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
     cmd = [sys.executable, "-m", "invoke", "all", "--emulator", "qemu"]
@@ -107,6 +112,7 @@ def test_second_run_reuses_every_stage_and_finishes_quickly(digits: ModelBuild) 
     assert metrics["target_accuracy"] == metrics["int8_accuracy"]
 
 
+@pytest.mark.slow
 def test_a_clean_rebuild_gives_byte_identical_tflite_sources_and_elf(
         digits: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tflite, generated, elf = digits.tflite, digits.generated, digits.elf

@@ -26,7 +26,7 @@ from pipeline.optest.patch import _find, load_model_t, save_model_t
 from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing
 from tests.conftest import require_tool
 
-pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
+pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]
 
 FULL = os.environ.get("TC_DSP_OPTEST_FULL") == "1"
 FULL_CASES = 48

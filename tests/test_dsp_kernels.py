@@ -19,7 +19,7 @@ from pipeline.firmware_run import FirmwareRun, boot, compare_outputs
 from pipeline.pipeline import ModelBuild
 from tests.conftest import require_tool
 
-pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
+pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]
 
 from tests.conftest import MLPERF_DIR  # noqa: E402
 

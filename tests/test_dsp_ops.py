@@ -24,7 +24,7 @@ from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware
 from pipeline.optest.runner import DEFAULT_SEED, _convert_missing
 from tests.conftest import require_tool
 
-pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
+pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]
 
 FULL = os.environ.get("TC_DSP_OPTEST_FULL") == "1"
 FULL_CASES = 24

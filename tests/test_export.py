@@ -25,7 +25,7 @@ from pipeline.firmware_log import parse_console
 from pipeline.pipeline import ModelBuild
 from tests.conftest import require_tool
 
-pytestmark = [pytest.mark.toolchain, pytest.mark.emulator]
+pytestmark = [pytest.mark.toolchain, pytest.mark.qemu, pytest.mark.slow]
 
 APP_DIR = ROOT / "tests" / "fixtures" / "export_app"
 VECTORS = 12  # embedded inputs: enough to exercise every class path, small enough to boot fast

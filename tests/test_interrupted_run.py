@@ -9,9 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pipeline.config import ROOT
 from pipeline.pipeline import ModelBuild
 from tests.conftest import require_tool
+
+pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]
 
 ARTIFACTS = ("digits.tflite", "generated/model.c", "generated/test_vectors.c", "firmware/tinyml_fw.elf")
 

@@ -19,7 +19,8 @@ CORTEX_M4 = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d1
 SOURCES = sorted(KERNELS.glob("*.c"))
 
 
-@pytest.mark.parametrize(("compiler", "flags"), [("gcc", ()), ("arm-none-eabi-gcc", CORTEX_M4)])
+@pytest.mark.parametrize(("compiler", "flags"), [
+    ("gcc", ()), pytest.param("arm-none-eabi-gcc", CORTEX_M4, marks=pytest.mark.toolchain)])
 def test_kernels_compile_without_warnings(compiler: str, flags: tuple[str, ...], tmp_path: Path) -> None:
     cc = require_tool(compiler, "sudo apt-get install gcc gcc-arm-none-eabi libnewlib-arm-none-eabi")
     for source in SOURCES:
@@ -32,6 +33,7 @@ def test_kernels_compile_without_warnings(compiler: str, flags: tuple[str, ...],
 DSP_SOURCES = sorted((KERNELS / "arm").glob("*.c"))
 
 
+@pytest.mark.toolchain
 @pytest.mark.parametrize("optimization", [("-O0",), ("-O1",), ("-Os",), ("-O2",), ("-O3",),
                                           ("-O2", "-fno-omit-frame-pointer")], ids=" ".join)
 def test_dsp_kernels_compile_at_every_optimization_level(optimization: tuple[str, ...], tmp_path: Path) -> None:

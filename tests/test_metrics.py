@@ -15,7 +15,7 @@ def test_a_figure_over_its_budget_fails_and_names_both_numbers() -> None:
 
 
 def test_accuracy_without_labels_is_not_applicable_never_passed() -> None:
-    rows = {r[0]: r for r in budget_verdicts({**BASE, "budgets": {"min_int8_accuracy": 0.9}})}
+    rows = {r[0]: r for r in budget_verdicts({**BASE, "budgets": {"min_target_accuracy": 0.9}})}
     assert rows["target_accuracy"][3] == "n/a"
 
 

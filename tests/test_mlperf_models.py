@@ -11,6 +11,9 @@ from pipeline.entry import model_build, run_until
 from pipeline.hostrun import compile_host, run_host
 from pipeline.ram import TFLM_ARENA_BYTES, ours_ram_bytes
 
+# Each model's first run converts and quantizes its Keras model (20-40 s each on 2 cores).
+pytestmark = pytest.mark.slow
+
 MODELS = tuple(TFLM_ARENA_BYTES)
 
 
@@ -36,6 +39,8 @@ def test_our_inference_ram_is_at_most_tflms_arena(name: str) -> None:
     assert ours is not None and ours <= TFLM_ARENA_BYTES[name], (name, ours, TFLM_ARENA_BYTES[name])
 
 
+@pytest.mark.qemu
+@pytest.mark.toolchain
 def test_anomaly_detection_model_passes_the_whole_pipeline_in_qemu() -> None:
     from pipeline.pipeline import run_all
 

@@ -28,7 +28,7 @@ from pipeline.errors import (
 from pipeline.firmware_log import CountModel, FirmwareReport, parse_console
 from tests.processes import pids_mentioning
 
-pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
+pytestmark = [pytest.mark.qemu, pytest.mark.toolchain]
 
 STUB_MODEL = FIRMWARE_DIR / "tests" / "stub_model"
 STUB_OUTPUT_SIZE = 10

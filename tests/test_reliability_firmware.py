@@ -22,7 +22,7 @@ from tests.processes import interrupt_python
 from tests.test_digits_pipeline import _run_suite
 from tests.test_qemu import _qemu_pids
 
-pytestmark = [pytest.mark.emulator, pytest.mark.toolchain]
+pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)

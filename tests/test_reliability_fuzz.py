@@ -18,42 +18,43 @@ from pipeline.tflite.reader import parse_model
 KWS = ROOT / "tests" / "fixtures" / "fuzz" / "kws_ref_model.tflite"
 
 
-def test_fifteen_hundred_mutated_models_give_only_pipeline_errors(digits: ModelBuild) -> None:
-    report = fuzz.fuzz_tflite([digits.tflite, KWS], count=1500, seed=20261128)
+def test_fifteen_hundred_mutated_models_give_only_pipeline_errors(digits_model: ModelBuild) -> None:
+    report = fuzz.fuzz_tflite([digits_model.tflite, KWS], count=1500, seed=20261128)
     assert report.inputs == 1500
     assert report.findings == [], report.summary()
     assert report.accepted > 0 and report.refused["ModelFormatError"] > 0, report.summary()
     assert report.accepted + sum(report.refused.values()) == 1500
 
 
-def test_a_crash_is_reported_as_a_finding_with_its_replay(digits: ModelBuild, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_is_reported_as_a_finding_with_its_replay(digits_model: ModelBuild,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     def crash(data: bytes, path: Path) -> str:
         raise IndexError("boom")
 
     monkeypatch.setattr(fuzz, "check_input", crash)
-    report = fuzz.fuzz_tflite([digits.tflite], count=3, seed=5)
+    report = fuzz.fuzz_tflite([digits_model.tflite], count=3, seed=5)
     assert [f.index for f in report.findings] == [0, 1, 2]
     assert report.findings[0].error == "IndexError: boom"
     assert "replay: pipeline.fuzz.replay(seeds, seed=5, index=0)" in report.summary()
     assert "digits.tflite" in report.findings[0].mutation
 
 
-def test_a_hang_is_a_finding(digits: ModelBuild, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hang_is_a_finding(digits_model: ModelBuild, monkeypatch: pytest.MonkeyPatch) -> None:
     def hang(data: bytes, path: Path) -> str:
         time.sleep(5)
         return "accepted"
 
     monkeypatch.setattr(fuzz, "check_input", hang)
     started = time.monotonic()
-    report = fuzz.fuzz_tflite([digits.tflite], count=2, seed=5, time_limit_s=0.2)
+    report = fuzz.fuzz_tflite([digits_model.tflite], count=2, seed=5, time_limit_s=0.2)
     assert time.monotonic() - started < 2
     assert [f.error for f in report.findings] == ["hang (> 0.2 s)"] * 2
 
 
-def test_replay_gives_the_same_mutation(digits: ModelBuild, capsys: pytest.CaptureFixture[str]) -> None:
-    fuzz.replay([digits.tflite], seed=3, index=17)
+def test_replay_gives_the_same_mutation(digits_model: ModelBuild, capsys: pytest.CaptureFixture[str]) -> None:
+    fuzz.replay([digits_model.tflite], seed=3, index=17)
     first = capsys.readouterr().out
-    fuzz.replay([digits.tflite], seed=3, index=17)
+    fuzz.replay([digits_model.tflite], seed=3, index=17)
     assert capsys.readouterr().out == first
 
 
@@ -85,8 +86,8 @@ def _vector_start(table: Table, field_id: int) -> int:
     return at + int.from_bytes(table.buf.data[at:at + 4], "little") + 4
 
 
-def test_stride_zero_is_a_model_format_error(digits: ModelBuild) -> None:
-    data = digits.tflite.read_bytes()
+def test_stride_zero_is_a_model_format_error(digits_model: ModelBuild) -> None:
+    data = digits_model.tflite.read_bytes()
     _, conv = _first_op(data, "CONV_2D")
     options = conv.table(s.OPERATOR_OPTIONS)
     assert options is not None
@@ -95,8 +96,8 @@ def test_stride_zero_is_a_model_format_error(digits: ModelBuild) -> None:
         parse_model(bad, Path("x"))
 
 
-def test_negative_dimension_is_a_model_format_error(digits: ModelBuild) -> None:
-    data = digits.tflite.read_bytes()
+def test_negative_dimension_is_a_model_format_error(digits_model: ModelBuild) -> None:
+    data = digits_model.tflite.read_bytes()
     graph, _ = _first_op(data, "CONV_2D")
     tensor = graph.tables(s.SUBGRAPH_TENSORS)[0]
     bad = _patched(data, _vector_start(tensor, s.TENSOR_SHAPE), -3)
@@ -104,8 +105,8 @@ def test_negative_dimension_is_a_model_format_error(digits: ModelBuild) -> None:
         parse_model(bad, Path("x"))
 
 
-def test_constant_shape_larger_than_its_buffer_is_a_model_format_error(digits: ModelBuild) -> None:
-    data = digits.tflite.read_bytes()
+def test_constant_shape_larger_than_its_buffer_is_a_model_format_error(digits_model: ModelBuild) -> None:
+    data = digits_model.tflite.read_bytes()
     model = parse_model(data, Path("x"))
     graph, _ = _first_op(data, "CONV_2D")
     const = next(t for t in model.tensors if t.is_constant and len(t.shape) == 4)
@@ -114,10 +115,10 @@ def test_constant_shape_larger_than_its_buffer_is_a_model_format_error(digits: M
         parse_model(bad, Path("x"))
 
 
-def test_operator_missing_an_input_is_an_unsupported_model_error(digits: ModelBuild) -> None:
+def test_operator_missing_an_input_is_an_unsupported_model_error(digits_model: ModelBuild) -> None:
     from pipeline.codegen.generator import lower_model
 
-    data = digits.tflite.read_bytes()
+    data = digits_model.tflite.read_bytes()
     _, fc = _first_op(data, "FULLY_CONNECTED")
     inputs_len = _vector_start(fc, s.OPERATOR_INPUTS) - 4
     bad = _patched(data, inputs_len, 1)  # FULLY_CONNECTED with only its data input

@@ -44,11 +44,11 @@ BROKEN: dict[str, tuple[Callable[[bytes], bytes], str]] = {
 
 @pytest.mark.parametrize("kind", sorted(BROKEN))
 def test_broken_tflite_is_refused_naming_the_file_and_nothing_is_generated(
-        digits: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+        digits_model: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     mutate, message = BROKEN[kind]
     bad = tmp_path / "in" / f"{kind}.tflite"
     bad.parent.mkdir()
-    bad.write_bytes(mutate(digits.tflite.read_bytes()))
+    bad.write_bytes(mutate(digits_model.tflite.read_bytes()))
     monkeypatch.setattr(pl, "BUILD_DIR", tmp_path / "build")
     build = pl.model_build(tflite=bad)
     with pytest.raises(ModelFormatError, match=message) as info:
@@ -94,22 +94,22 @@ BAD_CONFIGS = {
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_CONFIGS))
-def test_bad_config_is_a_config_error_naming_file_and_key(digits: ModelBuild, tmp_path: Path, kind: str) -> None:
+def test_bad_config_is_a_config_error_naming_file_and_key(digits_model: ModelBuild, tmp_path: Path, kind: str) -> None:
     text, message = BAD_CONFIGS[kind]
     config = tmp_path / f"{kind}.toml"
     config.write_text(text)
     with pytest.raises(ConfigError, match=message) as info:
-        pl.model_build(tflite=digits.tflite, config=config)
+        pl.model_build(tflite=digits_model.tflite, config=config)
     assert str(info.value).startswith(f"{config}: ")
     with pytest.raises(ConfigError, match=message):
         load_config(config)
 
 
 def test_config_input_shape_that_disagrees_with_the_model_is_refused_before_anything_is_written(
-        digits: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        digits_model: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "shape.toml"
     config.write_text('[model]\nname = "byo"\ninput_shape = [1, 28, 28, 1]\n')
-    tflite = digits.tflite
+    tflite = digits_model.tflite
     monkeypatch.setattr(pl, "BUILD_DIR", tmp_path / "build")
     build = pl.model_build(tflite=tflite, config=config)
     with pytest.raises(ConfigError) as info:
@@ -119,8 +119,8 @@ def test_config_input_shape_that_disagrees_with_the_model_is_refused_before_anyt
     assert not build.tflite.exists() and not build.generated.exists()
 
 
-def test_config_input_shape_that_agrees_passes(digits: ModelBuild, tmp_path: Path) -> None:
+def test_config_input_shape_that_agrees_passes(digits_model: ModelBuild, tmp_path: Path) -> None:
     config = tmp_path / "shape.toml"
     config.write_text('[model]\nname = "byo"\ninput_shape = [1, 8, 8, 1]\n')
-    build = pl.model_build(tflite=digits.tflite, config=config)
-    pl.check_input_shape(build, read_model(digits.tflite))  # no error
+    build = pl.model_build(tflite=digits_model.tflite, config=config)
+    pl.check_input_shape(build, read_model(digits_model.tflite))  # no error

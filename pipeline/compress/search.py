@@ -18,11 +18,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline import figures
 from pipeline.compress.finetune import MAGNITUDE, CandidateFiles, CandidateSpec, export_weights, run_candidate
 from pipeline.compress.surgery import METHODS
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.fileutil import sha256_file, write_atomically
-from pipeline.metrics import CHECKS, budget_verdicts
+from pipeline.metrics import budget_verdicts
 from pipeline.pipeline import PIPELINE, ModelBuild, stage_build, stage_codegen, stage_cycles, stage_simulate
 from pipeline.stagecache import Stage, run_stage
 
@@ -133,14 +134,15 @@ def _measure(b: ModelBuild, spec: CandidateSpec, emulator: str | None) -> dict[s
 def _shortfalls(row: dict[str, Any], budgets: dict[str, float]) -> list[tuple[float, str]]:
     """(how far off, as a fraction of the budget, description) for every budget the row fails."""
     out = []
-    for metric, key, direction in CHECKS:
+    for figure in figures.budgeted():
+        metric, key, lower = figure.name, figure.budget, figure.better == "lower"
         measured = row.get(metric)
         if key not in budgets or measured is None:
             continue
         budget = budgets[key]
-        off = (measured - budget if direction == "max" else budget - measured) / max(abs(budget), 1e-12)
+        off = (measured - budget if lower else budget - measured) / max(abs(budget), 1e-12)
         if off > 0:
-            sign = ">" if direction == "max" else "<"
+            sign = ">" if lower else "<"
             out.append((off, f"{metric} {_fmt(measured, budget < 1.5)} {sign} {key} {_fmt(budget, budget < 1.5)} "
                              f"({off:.1%} off)"))
     if row.get("bit_exact_matched") != row.get("bit_exact_total"):
