@@ -35,18 +35,37 @@ def _load_builder(path: Path):  # type: ignore[no-untyped-def]
     return module.build_model
 
 
+# TensorFlow reads these when its runtime starts; the API calls below only work before that.
+SINGLE_THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_DETERMINISTIC_OPS": "1"}
+
+
 def seed_everything(seed: int) -> None:
-    """Fixed seeds, one thread and deterministic ops: the same weights on every run."""
-    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    """A fresh Keras session, fixed seeds, one thread and deterministic ops: the same model on every run.
+
+    Multi-threaded reductions change the weights, so training refuses to run when TensorFlow was
+    started earlier in this process with other threads (a test process, say) instead of passing
+    silently: such a process must set SINGLE_THREAD_ENV before TensorFlow is imported.
+    """
+    for name, value in SINGLE_THREAD_ENV.items():
+        os.environ.setdefault(name, value)
     import tensorflow as tf
 
+    # Keras names layers from process-wide counters ("conv2d_3" after three earlier models), and
+    # the names are written into the .tflite: start from a fresh session so the bytes do not depend
+    # on what this process built before.
+    tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # already initialized in this process: the threads were set by an earlier call
+    except RuntimeError as err:  # TensorFlow already started in this process
+        if any(os.environ.get(name) != value for name, value in SINGLE_THREAD_ENV.items()):
+            raise StageError(
+                "train: TensorFlow was started in this process before training, without "
+                f"{', '.join(f'{k}={v}' for k, v in SINGLE_THREAD_ENV.items())}: "
+                "its weights would not be reproducible"
+            ) from err
 
 
 def train(cfg: ModelConfig, out_dir: Path) -> TrainResult:

@@ -16,6 +16,14 @@ import pytest
 from pipeline.emulators.qemu import QemuBackend
 from pipeline.entry import model_build, run_until
 from pipeline.pipeline import ModelBuild
+from pipeline.train import SINGLE_THREAD_ENV
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test module starts TensorFlow: training in this process (the digits fixture, a
+    clean rebuild) must see one thread however many tests used TensorFlow before it."""
+    for name, value in SINGLE_THREAD_ENV.items():
+        os.environ.setdefault(name, value)
 
 # What a fixture needs, so a test that uses it is marked by construction.
 FIXTURE_NEEDS = {
