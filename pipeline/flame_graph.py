@@ -15,12 +15,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
-
+from pipeline.cycles import function_address
 from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.renode import RenodeBackend
-from pipeline.errors import EmulatorError, PipelineError
+from pipeline.errors import EmulatorError
 
 START_SYMBOL = "tc_model_invoke"
 STOP_SYMBOL = "cc_stop"
@@ -32,18 +30,6 @@ class FlameGraph:
     png: Path  # the same as an icicle chart (callers on top, width = instructions)
     instructions: int  # the sum of the counts: one inference, as the profiler saw it
     by_function: dict[str, int]  # self instructions per innermost function
-
-
-def function_address(elf: Path, name: str) -> int:
-    """The entry address of a function in ``elf`` (Thumb bit cleared)."""
-    with elf.open("rb") as stream:
-        table = ELFFile(stream).get_section_by_name(".symtab")
-        if not isinstance(table, SymbolTableSection):
-            raise PipelineError(f"{elf}: no symbol table (built without symbols?)")
-        found = table.get_symbol_by_name(name)
-    if not found:
-        raise PipelineError(f"{elf}: no symbol {name!r}")
-    return int(found[0]["st_value"]) & ~1
 
 
 def profiler_hooks(raw: Path, start: int, stop: int) -> tuple[str, ...]:

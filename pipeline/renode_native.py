@@ -9,18 +9,16 @@ through unchanged in name (upper-cased), so there is no second copy of them.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from pipeline.emulators.renode import REPO_ROOT
+from pipeline.emulators.renode import REPO_ROOT, kill_group, private_environment
 from pipeline.errors import ConfigError, EmulatorError, EmulatorMissingError
 
 NATIVE_SUITE = REPO_ROOT / "robot_tests" / "renode" / "firmware_native.robot"
@@ -79,7 +77,7 @@ def renode_test_command(elf: Path, budgets: dict[str, float], results_dir: Path,
 
 
 def renode_test_environment() -> dict[str, str]:
-    """The environment renode-test runs in: its own Python first on PATH, a private TMPDIR.
+    """The environment renode-test runs in: its own Python first on PATH.
 
     ``renode-test`` runs ``python3`` from PATH and needs the robotframework version Renode
     pins, so the virtual environment made next to Renode (``install.sh --with-tests``:
@@ -97,19 +95,18 @@ def renode_test_environment() -> dict[str, str]:
             "Install them with Renode's tests/requirements.txt into that virtual environment "
             "(install.sh --with-tests does; see docs/renode.md)"
         )
-    path = os.pathsep.join([str(venv_bin), os.environ.get("PATH", "")])
-    return {**os.environ, "PATH": path, "RENODE_CI_MODE": "YES"}
+    return {**os.environ, "PATH": os.pathsep.join([str(venv_bin), os.environ.get("PATH", "")])}
 
 
 def run_native_suite(elf: Path, budgets: dict[str, float], results_dir: Path, platform: Path | None = None,
                      include_tag: str | None = None, timeout_s: float = 600.0) -> RenodeTestReport:
     """Run the native suite under renode-test; its console goes to ``results_dir/renode-test.log``."""
     argv = renode_test_command(elf, budgets, results_dir, platform, include_tag)
-    env = renode_test_environment()
+    path = renode_test_environment()["PATH"]
     results_dir.mkdir(parents=True, exist_ok=True)
     log_path = results_dir / "renode-test.log"
     with tempfile.TemporaryDirectory(prefix="renode-test-") as tmp:
-        env.update(TMPDIR=tmp, XDG_CONFIG_HOME=str(Path(tmp) / "config"))
+        env = {**private_environment(Path(tmp)), "PATH": path}
         with log_path.open("w") as log:
             # Its own process group: renode-test starts Renode (mono), and nothing may outlive the run.
             proc = subprocess.Popen(argv, env=env, cwd=results_dir, stdin=subprocess.DEVNULL,
@@ -119,9 +116,7 @@ def run_native_suite(elf: Path, budgets: dict[str, float], results_dir: Path, pl
             except subprocess.TimeoutExpired as exc:
                 raise EmulatorError(f"renode-test did not finish within {timeout_s:g} s ({log_path})") from exc
             finally:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                kill_group(proc)
     report = parse_renode_test_output(log_path.read_text(errors="replace"), returncode)
     output_xml = results_dir / "robot_output.xml"
     if output_xml.is_file():

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
 
 from pipeline.build import FIRMWARE_DIR, BuildRequest, build_firmware
+from pipeline.cycles import function_address
 from pipeline.firmware_run import FirmwareRun, boot
 from pipeline.pipeline import ModelBuild
 from pipeline.stack_usage import static_stack
@@ -39,20 +38,11 @@ def first_run(digits: ModelBuild, tmp_path_factory: pytest.TempPathFactory) -> F
     return _boot(digits, tmp_path_factory.mktemp("run-first"))
 
 
-def _symbol(elf: Path, name: str) -> int:
-    with elf.open("rb") as stream:
-        symtab = ELFFile(stream).get_section_by_name(".symtab")
-        assert isinstance(symtab, SymbolTableSection)
-        found = symtab.get_symbol_by_name(name)
-        assert found, f"{name} missing from {elf}"
-        return int(found[0]["st_value"]) & ~1  # drop the Thumb bit
-
-
 def test_faulting_firmware_fails_the_robot_suite_with_the_fault_and_pc(
         digits: ModelBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     elf = build_firmware(BuildRequest(digits.generated, tmp_path / "fw-fault", fault_test=True,
                                       stack_bytes=int(digits.cfg.budgets["max_stack_bytes"]))).elf
-    pc = _symbol(elf, "fault_test_udf")
+    pc = function_address(elf, "fault_test_udf")
     rc, output = _run_suite(digits, tmp_path, elf, dict(digits.cfg.budgets), monkeypatch)
     assert rc != 0
     assert "UsageFault" in output

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.build import FIRMWARE_DIR, BuildRequest, build_firmware
+from pipeline.cycles import function_address
 from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.renode import RenodeBackend
 from pipeline.errors import CpuAbortError, EmulatorCommandError, EmulatorTimeoutError, FirmwareFaultError
@@ -26,7 +27,6 @@ from pipeline.renode_native import RenodeTestReport, run_native_suite
 from tests.conftest import require_tool
 from tests.processes import interrupt_python, pids_mentioning
 from tests.test_digits_pipeline import _run_suite
-from tests.test_reliability_firmware import _symbol
 
 pytestmark = [pytest.mark.renode, pytest.mark.emulator, pytest.mark.toolchain, pytest.mark.usefixtures("renode")]
 
@@ -96,7 +96,7 @@ def test_renode_writes_nothing_into_home_or_the_system_temp(
 def test_udf_firmware_gives_the_fault_report_with_its_pc(digits: ModelBuild, tmp_path: Path) -> None:
     elf = build_firmware(BuildRequest(digits.generated, tmp_path / "fw-fault", fault_test=True,
                                       stack_bytes=int(digits.cfg.budgets["max_stack_bytes"]))).elf
-    pc = _symbol(elf, "fault_test_udf")
+    pc = function_address(elf, "fault_test_udf")
     with pytest.raises(FirmwareFaultError, match=rf"FAULT UsageFault pc=0x{pc:08x}"):
         boot(elf, tmp_path / "run", "renode", 120.0, 30.0)
     assert pids_mentioning(str(tmp_path)) == []

@@ -187,7 +187,13 @@ def build_command(
 # ------------------------------------------------------------ process control
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def private_environment(tmpdir: Path) -> dict[str, str]:
+    """The environment of a Renode process: a private TMPDIR (Renode deletes renode-* folders of
+    dead pids in it at start-up) and no settings, caches or monitor history under ~/.config/renode."""
+    return {**os.environ, "TMPDIR": str(tmpdir), "RENODE_CI_MODE": "YES", "XDG_CONFIG_HOME": str(tmpdir / "config")}
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill the launcher and everything it started; reap the launcher."""
     with contextlib.suppress(ProcessLookupError):  # the group is already gone
         os.killpg(proc.pid, signal.SIGKILL)
@@ -309,9 +315,7 @@ class RenodeBackend:
     def _execute(
         self, argv: list[str], log_path: Path, uart_log: Path, tmpdir: Path, wall_timeout_s: float
     ) -> tuple[_Outcome, str]:
-        # Private TMPDIR (Renode deletes renode-* folders of dead pids in it at start-up);
-        # no settings, caches or monitor history under the user's ~/.config/renode.
-        env = dict(os.environ, TMPDIR=str(tmpdir), RENODE_CI_MODE="YES", XDG_CONFIG_HOME=str(tmpdir / "config"))
+        env = private_environment(tmpdir)
         with log_path.open("wb") as log_file:
             try:
                 proc = subprocess.Popen(
@@ -327,7 +331,7 @@ class RenodeBackend:
             try:
                 outcome = self._supervise(proc, _LogTail(log_path), uart_log, wall_timeout_s)
             finally:
-                _kill_group(proc)  # also on KeyboardInterrupt and on any error above
+                kill_group(proc)  # also on KeyboardInterrupt and on any error above
         return outcome, log_path.read_text(errors="replace")
 
     def _supervise(
