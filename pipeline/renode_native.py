@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from pipeline.emulators.renode import REPO_ROOT, kill_group, private_environment
+from pipeline.config import ROOT
+from pipeline.emulators.renode import kill_group, private_environment
 from pipeline.errors import ConfigError, EmulatorError, EmulatorMissingError
 
-NATIVE_SUITE = REPO_ROOT / "robot_tests" / "renode" / "firmware_native.robot"
+NATIVE_SUITE = ROOT / "robot_tests" / "renode" / "firmware_native.robot"
 REQUIRED_BUDGET = "max_instructions_per_inference"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -14,11 +14,12 @@ from robot.api.parsing import KeywordCall, ModelVisitor
 from robot.libraries.BuiltIn import BuiltIn
 from robot.libraries.OperatingSystem import OperatingSystem
 
-from pipeline.emulators.renode import DEFAULT_PLATFORM, REPO_ROOT
+from pipeline.config import ROOT
+from pipeline.emulators.renode import DEFAULT_PLATFORM
 from tests.renode_fake import FIXTURES
 
-RESC = REPO_ROOT / "renode" / "tinyml.resc"
-SUITE = REPO_ROOT / "robot_tests" / "renode" / "firmware_native.robot"
+RESC = ROOT / "renode" / "tinyml.resc"
+SUITE = ROOT / "robot_tests" / "renode" / "firmware_native.robot"
 ROBOCOP = Path(sys.executable).with_name("robocop")
 
 # Keywords Renode 1.15.1 provides to renode-test suites that this suite may use.
@@ -155,7 +156,7 @@ def test_robocop_passes_on_the_renode_suites() -> None:
         pytest.fail(f"robocop is missing ({ROBOCOP}): .venv/bin/pip install robotframework-robocop")
     done = subprocess.run(
         [str(ROBOCOP), "check", "robot_tests/renode/"],
-        cwd=REPO_ROOT,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,

@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.config import ROOT
 from pipeline.emulators.base import DONE_LINE, FAULT_PREFIX, EmulatorResult, EmulatorRun
 from pipeline.errors import (
     CpuAbortError,
@@ -45,8 +46,7 @@ from pipeline.errors import (
     EmulatorTimeoutError,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PLATFORM = REPO_ROOT / "renode" / "stm32f4_tinyml.repl"
+DEFAULT_PLATFORM = ROOT / "renode" / "stm32f4_tinyml.repl"
 MACHINE_NAME = "tinyml"
 UART = "sysbus.usart2"
 
