@@ -180,6 +180,13 @@ void tc_mean_s8(const tc_mean_params_t *p, const int8_t *input, int8_t *output);
 void tc_pad_s8(const tc_pad_params_t *p, const int8_t *input, int8_t *output);
 void tc_concatenation_s8(const tc_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
 
+/* DSP build (firmware/kernels/arm/): CONV_2D (grouped too) and FULLY_CONNECTED where the *_wide kernels
+ * below refuse the layer (a zero multiplier, groups), same parameters as the portable kernels. */
+void tc_conv2d_s8_dsp(const tc_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *bias, int8_t *output);
+void tc_fully_connected_s8_dsp(const tc_fc_params_t *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output);
+
 /* DSP build (firmware/kernels/arm/): DEPTHWISE_CONV_2D, depth multiplier 1, filter int16 channel-major
  * [c][ky][kx], scratch: one padded int16 channel plane (size: pipeline/codegen/ops/depthwise.py). */
 void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *input, const int16_t *filter,

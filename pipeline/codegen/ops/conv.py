@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
@@ -160,13 +159,14 @@ def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
         "dilation_h": p["dilation_h"], "dilation_w": p["dilation_w"],
         "pad_h": p["pad_h"], "pad_w": p["pad_w"], "input_offset": p["input_offset"], "gemv": gemv,
     }
-    return replace(layer, kernel="tc_conv2d_s8_wide", params_type="tc_conv_wide_params_t", params=params,
-                   args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
-                   consts=consts, scratch_bytes=row * 2 + (row if inp.shape[3] % 4 else 0), dsp=None)
+    return layer.variant(kernel="tc_conv2d_s8_wide", params_type="tc_conv_wide_params_t", params=params,
+                         args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
+                         consts=consts, scratch_bytes=row * 2 + (row if inp.shape[3] % 4 else 0))
 
 
 @lowering("CONV_2D")
 def conv2d(ctx: LoweringContext) -> Layer:
     layer = _conv_layer(ctx, "tc_conv2d_s8", out_channels_axis=0)
-    layer.dsp = _conv_wide(ctx, layer)
+    # Grouped or with a zero multiplier: the DSP build's general kernel.
+    layer.add_variant("dsp", _conv_wide(ctx, layer) or layer.variant(kernel="tc_conv2d_s8_dsp"))
     return layer

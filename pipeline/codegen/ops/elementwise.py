@@ -96,7 +96,7 @@ def add(ctx: LoweringContext) -> Layer:
     }
     layer = Layer(index=ctx.op.index, op=ctx.op.opcode, kernel="tc_add_s8", params_type="tc_add_params_t",
                   params=params, args=args, consts=consts, summary=_summary(ctx))
-    layer.dsp = _add_dsp(ctx, layer, m1, s1, m2, s2)
+    layer.add_variant("dsp", _add_dsp(ctx, layer, m1, s1, m2, s2))
     return layer
 
 
