@@ -36,7 +36,7 @@ from pathlib import Path
 import jinja2
 
 import pipeline
-from pipeline.codegen.kernels import KERNEL_SETS, fallback_chain, files_of
+from pipeline.codegen.kernels import KERNEL_SETS, MODEL_C_HEADERS, fallback_chain, files_of
 from pipeline.config import ROOT
 from pipeline.errors import PipelineError, StageError
 from pipeline.fileutil import sha256_file
@@ -115,8 +115,7 @@ def export_library(build: ModelBuild, out_dir: Path, kernels: str = "portable") 
 
     used, sha = _codegen(codegen_json, build, kernels)
     kernel_sources, kernel_headers = files_of(used)
-    if "include/tc_kernels.h" not in kernel_headers:  # model.c includes it, kernels or not
-        kernel_headers.append("include/tc_kernels.h")
+    kernel_headers = sorted({*kernel_headers, *MODEL_C_HEADERS})
     defines = [KERNEL_SETS[s].define for s in fallback_chain(kernels) if KERNEL_SETS[s].define]
     generator = f"tinyml-ci {pipeline.__version__}"
     ident = c_identifier(build.name)

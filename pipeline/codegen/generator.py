@@ -15,6 +15,7 @@ import pipeline
 from pipeline.codegen.arena import ArenaPlan, plan_arena
 from pipeline.codegen.kernels import KERNEL_SETS, KernelManifestError, check_choice, fallback_chain, files_of
 from pipeline.codegen.lowering import LOWERINGS, ConstArray, Layer, LoweringContext, ScratchRef, TensorList, TensorRef
+from pipeline.codegen.params import fields
 from pipeline.codegen.validate import validate_model
 from pipeline.errors import UnsupportedModelError
 from pipeline.tflite.reader import Model, Tensor
@@ -99,13 +100,14 @@ class CallView:
     kernel: str
     params_name: str
     params_type: str
-    params: dict[str, object]
+    params: list[tuple[str, str]]  # (field, C initializer) in declaration order
     args: list[str]
     consts: list[tuple[ConstArray, list[str]]]
 
 
 def _call_view(layer: Layer, params_name: str, plan: ArenaPlan, model: Model) -> CallView:
-    return CallView(layer.kernel, params_name, layer.params_type, layer.params,
+    where = f"{model.path}: op {layer.index} ({layer.op}), {layer.kernel}"
+    return CallView(layer.kernel, params_name, layer.params_type, fields(layer.params_type, layer.params, where),
                     [_c_arg(a, plan, model) for a in layer.args],
                     [(c, _format_values(c.values)) for c in layer.consts])
 
@@ -196,10 +198,10 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
         "output_ctype": C_TYPES[out.dtype],
     }
     env = _environment()
-    kernels = [_layer_view(layer, plan, model) for layer in layers if layer.kernel]
     infos = tuple(LayerInfo(layer.index, layer.op, layer.kernel, layer.summary, layer.macs, layer.scratch_needed,
                             _check_kernels(model, layer) if layer.kernel else dict.fromkeys(KERNEL_SETS, ""))
                   for layer in layers)
+    kernels = [_layer_view(layer, plan, model) for layer in layers if layer.kernel]
     rendered = {
         "model.h": env.get_template("model.h.j2").render(
             **common, arena_bytes=plan.size,

@@ -49,7 +49,9 @@ class Kernel:
     preconditions: str  # when the lowering may choose it (the lowering that checks it, in parentheses)
 
 
-_BASE = ("include/tc_kernels.h", "include/tc_requant.h")
+_DECLS = ("include/tc_kernels.h", "include/tc_params.h")  # prototypes, parameter structs
+MODEL_C_HEADERS = _DECLS  # what the generated model.c includes from firmware/kernels/, kernels or not
+_BASE = (*_DECLS, "include/tc_requant.h")
 _DSP_H = ("arm/tc_dsp_common.h", *_BASE)
 _GEMV_H = ("arm/tc_dsp.h", *_DSP_H)
 _FIXED = ("include/tc_fixedpoint.h", *_BASE)
@@ -73,14 +75,14 @@ KERNELS: tuple[Kernel, ...] = (
     _portable("tc_leaky_relu_s8", "tc_unary_params_t", ("LEAKY_RELU",)),
     _portable("tc_requantize_s8", "tc_unary_params_t", ("QUANTIZE",)),
     _portable("tc_quantize_f32_s8", "tc_affine_params_t", ("QUANTIZE",)),
-    _portable("tc_dequantize_s8_f32", "tc_affine_params_t", ("DEQUANTIZE",), ("include/tc_kernels.h",)),
+    _portable("tc_dequantize_s8_f32", "tc_affine_params_t", ("DEQUANTIZE",), _DECLS),
     _portable("tc_logistic_s8", "tc_sigmoid_params_t", ("LOGISTIC",), ("include/tc_sigmoid.h", *_FIXED)),
     _portable("tc_tanh_s8", "tc_sigmoid_params_t", ("TANH",), ("include/tc_sigmoid.h", *_FIXED)),
     _portable("tc_hard_swish_s8", "tc_hard_swish_params_t", ("HARD_SWISH",), _FIXED),
     _portable("tc_softmax_s8", "tc_softmax_params_t", ("SOFTMAX",), _FIXED),
     _portable("tc_mean_s8", "tc_mean_params_t", ("MEAN",)),
-    _portable("tc_pad_s8", "tc_pad_params_t", ("PAD", "PADV2"), ("include/tc_kernels.h",)),
-    _portable("tc_concatenation_s8", "tc_concat_params_t", ("CONCATENATION",), ("include/tc_kernels.h",)),
+    _portable("tc_pad_s8", "tc_pad_params_t", ("PAD", "PADV2"), _DECLS),
+    _portable("tc_concatenation_s8", "tc_concat_params_t", ("CONCATENATION",), _DECLS),
     Kernel("tc_conv2d_s8_wide", "dsp", ("arm/tc_conv2d_s8_wide.c", "arm/tc_gemv_s16.c"), _GEMV_H,
            "tc_conv_wide_params_t", ("CONV_2D",),
            "one group; every multiplier in [2^30, 2^31) (ops/conv.py _conv_wide, wide_gemv)"),

@@ -67,7 +67,7 @@ class Layer:
     op: str
     kernel: str  # the C function, e.g. "tc_conv2d_s8"
     params_type: str  # the parameter struct type, "" if the kernel takes none
-    params: dict[str, Any]  # struct field -> C initializer (str or int)
+    params: dict[str, Any]  # struct field -> value (pipeline/codegen/params.py says which kinds)
     args: list[LayerArg]  # call arguments after the params pointer
     consts: list[ConstArray] = field(default_factory=list)
     macs: int = 0
@@ -171,10 +171,10 @@ def lowering(*opcodes: str) -> Callable[[LoweringFn], LoweringFn]:
     return register
 
 
-def dims(shape: tuple[int, ...]) -> str:
-    """A tc_dims_t initializer (N, H, W, C) for a shape of rank <= 4, padded on the left with 1s."""
+def dims(shape: tuple[int, ...]) -> dict[str, int]:
+    """A tc_dims_t (N, H, W, C) for a shape of rank <= 4, padded on the left with 1s."""
     padded = (1,) * (4 - len(shape)) + tuple(shape)
-    return "{" + ", ".join(str(d) for d in padded) + "}"
+    return dict(zip("nhwc", (int(d) for d in padded), strict=True))
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
