@@ -174,6 +174,7 @@ def test_a_wrong_parameter_field_fails_at_generation_time(
 
 @pytest.mark.parametrize(("kernel_set", "kernel", "params_type", "message"), [
     ("portable", "tc_conv2d_s8_fast", "tc_conv_params_t", "not in the manifest"),
+    ("portable", "tc_fully_connected_s8", "tc_fc_params_t", "runs FULLY_CONNECTED, not CONV_2D"),
     ("portable", "tc_conv2d_s8_wide", "tc_conv_wide_params_t", "a dsp kernel, not available to the portable build"),
     ("dsp", "tc_conv2d_s8_dsp", "tc_fc_params_t", "takes tc_conv_params_t, the lowering gave tc_fc_params_t"),
 ])

@@ -130,7 +130,7 @@ def _check_kernels(model: Model, layer: Layer) -> dict[str, str]:
     chosen = {}
     for name in KERNEL_SETS:
         call = layer.call_for(name)
-        chosen[name] = check_choice(call.kernel, name, call.params_type, where).function
+        chosen[name] = check_choice(call.kernel, name, layer.op, call.params_type, where).function
     return chosen
 
 

@@ -118,11 +118,13 @@ def fallback_chain(kernel_set: str) -> list[str]:
     return chain
 
 
-def check_choice(function: str, kernel_set: str, params: str, where: str) -> Kernel:
-    """The manifest's kernel ``function``, which a layer calls in ``kernel_set``'s build with ``params``."""
+def check_choice(function: str, kernel_set: str, op: str, params: str, where: str) -> Kernel:
+    """The manifest's kernel ``function``, which an ``op`` layer calls in ``kernel_set``'s build with ``params``."""
     kernel = BY_FUNCTION.get(function)
     if kernel is None:
         raise KernelManifestError(f"{where}: kernel {function} is not in the manifest (pipeline/codegen/kernels.py)")
+    if op not in kernel.ops:
+        raise KernelManifestError(f"{where}: {function} runs {', '.join(kernel.ops)}, not {op}")
     if kernel.kernel_set not in fallback_chain(kernel_set):
         raise KernelManifestError(f"{where}: {function} is a {kernel.kernel_set} kernel, "
                                   f"not available to the {kernel_set} build")
