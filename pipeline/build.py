@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.codegen.kernels import KERNEL_SETS
 from pipeline.elf_sizes import SizeFigures, elf_sizes
 from pipeline.errors import StageError, ToolMissingError
 
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 TOOLCHAIN_FILE = FIRMWARE_DIR / "cmake" / "arm-none-eabi.cmake"
 TARGET = "tinyml_fw"
-KERNEL_SETS = ("dsp", "portable")  # TC_KERNELS values of firmware/CMakeLists.txt
 
 REQUIRED_TOOLS = {
     "arm-none-eabi-gcc": "gcc-arm-none-eabi",
@@ -50,12 +50,12 @@ _DEFINE_NAME = re.compile(r"^[A-Za-z_]\w*$")
 class BuildRequest:
     """One firmware build."""
 
-    model_dir: Path  # the generated C: model.c/.h, test_vectors.c/.h (+ any other *.c)
+    model_dir: Path  # the generated C: model.c/.h, kernels.cmake, test_vectors.c/.h (+ any other *.c)
     build_dir: Path  # CMake binary dir; reused between builds of the same request
     stack_bytes: int = 8192  # stack reserved by the linker script (TC_STACK_BYTES)
     fault_test: bool = False  # test only: 'udf #0' right after BOOT (TC_FAULT_TEST)
     extra_defines: dict[str, str] = field(default_factory=dict)  # C defines for every source
-    kernels: str = "dsp"  # TC_KERNELS: dsp (firmware/kernels/arm/ where present) or portable
+    kernels: str = "dsp"  # TC_KERNELS: a kernel set of pipeline/codegen/kernels.py
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def build_firmware(req: BuildRequest, on_line: Callable[[str], None] | None = No
     check_toolchain()
     emit = on_line or log.info
     model_dir = req.model_dir.resolve()
-    for name in ("model.c", "model.h", "test_vectors.c", "test_vectors.h"):
+    for name in ("model.c", "model.h", "kernels.cmake", "test_vectors.c", "test_vectors.h"):
         if not (model_dir / name).is_file():
             raise StageError(f"{model_dir} has no {name}: run the codegen stage first")
     if req.kernels not in KERNEL_SETS:

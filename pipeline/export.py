@@ -11,13 +11,14 @@ model calls into one directory::
       CMakeLists.txt             a static library target tinyml_<model>
       sources.txt                the .c files, one per line, relative to <out>
       include_dirs.txt           the include directories, one per line, relative to <out>
+      defines.txt                the C defines model.c needs for the kernel set, one per line
       README.md                  what is inside, the API, CMake / Make use, provenance
       export.json                the manifest: kernels, files, model sha256, generator
 
-Kernels are found from the calls in ``model.c`` (cross-checked with ``codegen.json``) and
-followed through the kernel sources' own calls and ``#include "..."`` lines; with
-``kernels="dsp"`` a kernel of ``firmware/kernels/arm/`` replaces the portable file of the
-same name, as in the firmware build. No test vectors and no harness are exported.
+The kernels are those ``codegen.json`` lists for the kernel set; their sources and headers
+come from the kernel manifest (pipeline/codegen/kernels.py), as the firmware build's do. The
+public header, CMake file and README are rendered from ``pipeline/export_templates/``. No
+test vectors and no harness are exported.
 
 The export is written to a temporary directory and renamed into place, so a failure leaves
 nothing that looks like a valid export.
@@ -32,32 +33,19 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+
 import pipeline
+from pipeline.codegen.kernels import KERNEL_SETS, MODEL_C_HEADERS, fallback_chain, files_of
 from pipeline.config import ROOT
 from pipeline.errors import PipelineError, StageError
 from pipeline.fileutil import sha256_file
 from pipeline.pipeline import ModelBuild
 
 KERNELS_DIR = ROOT / "firmware" / "kernels"
-KERNEL_INCLUDE_DIR = KERNELS_DIR / "include"
-ARM_KERNELS_DIR = KERNELS_DIR / "arm"
 NUMERIC_CONTRACT = ROOT / "docs" / "numeric-contract.md"
-KERNEL_SETS = ("portable", "dsp")
+TEMPLATES = Path(__file__).with_name("export_templates")
 MANIFEST = "export.json"
-
-# model.h must define these for the public header (a model.h from an older generator may not).
-_MODEL_H_NAMES = (
-    "TC_MODEL_NAME", "TC_MODEL_INPUT_SIZE", "TC_MODEL_OUTPUT_SIZE", "TC_MODEL_ARENA_BYTES",
-    "TC_MODEL_INPUT_TYPE", "TC_MODEL_OUTPUT_TYPE", "TC_MODEL_INPUT_SCALE", "TC_MODEL_INPUT_ZERO_POINT",
-    "TC_MODEL_OUTPUT_SCALE", "TC_MODEL_OUTPUT_ZERO_POINT", "tc_model_input", "tc_model_output",
-    "tc_model_invoke",
-)  # fmt: skip
-_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
-_CALL = re.compile(r"\b(tc_\w+)\s*\(")
-_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
-# A function definition's head at the start of a line: return type, then the name and '('.
-_DEF_HEAD = re.compile(r"^(?!static\b|extern\b|typedef\b|#)[A-Za-z_][\w \t*]*?\b(tc_\w+)\s*\(", re.M)
-_BANNER_SHA = re.compile(r"sha256 ([0-9a-f]{8,64})")
 
 
 @dataclass(frozen=True)
@@ -68,7 +56,7 @@ class ExportResult:
     header: Path  # include/tinyml_<model>.h
     target: str  # the CMake library target, tinyml_<model>
     kernel_set: str  # portable or dsp
-    kernels: tuple[str, ...]  # tc_* kernel functions model.c calls, sorted
+    kernels: tuple[str, ...]  # tc_* kernel functions model.c calls in this kernel set, sorted
     sources: tuple[Path, ...]  # every .c file, relative to out_dir (as in sources.txt)
     headers: tuple[Path, ...]  # every .h file, relative to out_dir
     source_bytes: int  # bytes of all .c and .h files
@@ -83,271 +71,24 @@ def c_identifier(name: str) -> str:
     return f"m_{ident}" if not ident or ident[0].isdigit() else ident
 
 
-def _code(path: Path) -> str:
-    return _COMMENT.sub(" ", path.read_text())
-
-
-def _defined_functions(path: Path) -> set[str]:
-    """Names of the non-static tc_* functions ``path`` defines (a head followed by '{' before ';')."""
-    text = _code(path)
-    names = set()
-    for m in _DEF_HEAD.finditer(text):
-        close = text.find(")", m.end())
-        brace, semi = text.find("{", close), text.find(";", close)
-        if close != -1 and brace != -1 and (semi == -1 or brace < semi):
-            names.add(m.group(1))
-    return names
-
-
-def _kernel_files(kernel_set: str) -> dict[str, Path]:
-    """Kernel function -> the .c file defining it in this kernel set (arm/ replaces same-named files)."""
-    files = {p.name: p for p in sorted(KERNELS_DIR.glob("*.c"))}
-    if kernel_set == "dsp":
-        files.update({p.name: p for p in sorted(ARM_KERNELS_DIR.glob("*.c"))})
-    index: dict[str, Path] = {}
-    for path in files.values():
-        for fn in _defined_functions(path):
-            if fn in index:
-                raise StageError(f"{fn} is defined in both {index[fn]} and {path}")
-            index[fn] = path
-    return index
-
-
-def _resolve_include(name: str, including: Path, model_dir: Path) -> Path | None:
-    """A quoted include as the firmware build resolves it: beside the file, then the include dirs."""
-    for directory in (including.parent, KERNEL_INCLUDE_DIR, model_dir):
-        if (directory / name).is_file():
-            return directory / name
-    return None
-
-
-def _used_kernels(model_c: Path, codegen_json: Path, index: dict[str, Path]) -> set[str]:
-    calls = {fn for fn in _CALL.findall(_code(model_c)) if fn in index}
-    listed = {layer["kernel"] for layer in json.loads(codegen_json.read_text())["layers"] if layer["kernel"]}
-    unknown = sorted(listed - set(index))
-    if unknown:
-        raise StageError(f"{codegen_json} names kernels no kernel source defines: {', '.join(unknown)}")
-    missing = sorted(listed - calls)
-    if missing:
-        raise StageError(f"{codegen_json} lists {', '.join(missing)} but {model_c} does not call them: rerun codegen")
-    return calls
-
-
-def _closure(model_c: Path, model_dir: Path, index: dict[str, Path]) -> tuple[list[Path], list[Path]]:
-    """The .c files and quoted headers needed by model.c: kernels it calls, what they call and include."""
-    sources: list[Path] = [model_c]
-    headers: list[Path] = []
-    todo = [model_c]
-    while todo:
-        path = todo.pop()
-        text = path.read_text()
-        # Calls are followed in .c files only: tc_kernels.h declares every kernel, which is no call.
-        calls = _CALL.findall(_COMMENT.sub(" ", text)) if path.suffix == ".c" else []
-        deps: list[Path] = [index[fn] for fn in calls if fn in index]
-        for name in _INCLUDE.findall(text):
-            found = _resolve_include(name, path, model_dir)
-            if found is None:
-                raise StageError(f'{path}: #include "{name}" not found beside it nor in {KERNEL_INCLUDE_DIR}')
-            deps.append(found)
-        for dep in deps:
-            bucket = headers if dep.suffix == ".h" else sources
-            if dep not in bucket:
-                bucket.append(dep)
-                todo.append(dep)
-    return sources, headers
-
-
-def _model_sha256(build: ModelBuild, model_c: Path) -> str:
-    """The .tflite's sha256, checked against the short hash in model.c's banner."""
+def _codegen(codegen_json: Path, build: ModelBuild, kernel_set: str) -> tuple[list[str], str]:
+    """The kernels model.c calls in ``kernel_set``'s build, and the .tflite's sha256 (checked against
+    the one codegen.json was generated from)."""
+    codegen = json.loads(codegen_json.read_text())
+    if "model_sha256" not in codegen or any("kernels" not in layer for layer in codegen["layers"]):
+        raise StageError(f"{codegen_json} was written by an older generator (no kernels per kernel set): rerun codegen")
     if not build.tflite.is_file():
         raise StageError(f"{build.tflite} not found: run the quantize stage first")
     digest = sha256_file(build.tflite)
-    banner = _BANNER_SHA.search(model_c.read_text().split("\n", 1)[0])
-    if banner and not digest.startswith(banner.group(1)):
-        raise StageError(f"{model_c} was generated from another model (sha256 {banner.group(1)}): rerun codegen")
-    return digest
+    if codegen["model_sha256"] != digest:
+        raise StageError(f"{codegen_json} was generated from another model (sha256 {codegen['model_sha256'][:16]}): "
+                         "rerun codegen")
+    return sorted({layer["kernels"][kernel_set] for layer in codegen["layers"] if layer["kernel"]}), digest
 
 
-def _c_dims(shape: tuple[int, ...]) -> str:
-    return "{" + ", ".join(str(d) for d in shape) + "}"
-
-
-def _public_header(ident: str, build: ModelBuild, sha: str, generator: str, kernel_set: str) -> str:
-    from pipeline.tflite.reader import read_model
-
-    model = read_model(build.tflite)
-    inp, out = model.tensor(model.inputs[0]), model.tensor(model.outputs[0])
-    guard = f"TINYML_{ident.upper()}_H"
-    return f"""\
-/*
- * tinyml_{ident}.h: the {build.name} model as a C library.
- * Exported by {generator} from {build.tflite.name} (sha256 {sha}),
- * kernels: {kernel_set}. Do not edit: export again instead.
- *
- * API (declared in model.h, included below):
- *
- *   TC_MODEL_INPUT_TYPE *tc_model_input(void);         the input buffer, TC_MODEL_INPUT_SIZE values
- *   const TC_MODEL_OUTPUT_TYPE *tc_model_output(void);  the output buffer, TC_MODEL_OUTPUT_SIZE values
- *   void tc_model_invoke(void);                         run one inference
- *
- *     memcpy(tc_model_input(), my_input, TC_MODEL_INPUT_BYTES);
- *     tc_model_invoke();
- *     const TC_MODEL_OUTPUT_TYPE *scores = tc_model_output();
- *
- * No initialization is needed (today): all memory is one static arena of
- * TC_MODEL_ARENA_BYTES in .bss, weights are const (flash). No heap, no globals
- * to set up, no OS. The input and output buffers live in that arena: write the
- * input right before tc_model_invoke(), read the output before the next one
- * (the next inference overwrites both). Not reentrant: one inference at a time.
- *
- * Quantization: real = scale * (q - zero_point), with TC_MODEL_INPUT_SCALE /
- * TC_MODEL_INPUT_ZERO_POINT for the input and TC_MODEL_OUTPUT_SCALE /
- * TC_MODEL_OUTPUT_ZERO_POINT for the output. The outputs equal TFLM's int8
- * reference bit for bit (tinyml-ci docs/numeric-contract.md).
- *
- * Symbols: every symbol is prefixed tc_, so one exported model per image.
- * Do not define TC_PROFILE (a tinyml-ci profiling hook) when compiling model.c.
- */
-#ifndef {guard}
-#define {guard}
-
-#include <stddef.h>
-
-#ifdef __cplusplus
-extern "C" {{
-#endif
-
-#include "model.h" /* TC_MODEL_* sizes and quantization; tc_model_input/output/invoke */
-
-#ifdef __cplusplus
-}}
-#endif
-
-/* Provenance. */
-#define TC_MODEL_SHA256 "{sha}"
-#define TC_MODEL_GENERATOR "{generator}"
-#define TC_MODEL_KERNELS "{kernel_set}"
-
-/* Shapes (batch first, NHWC): e.g. static const int32_t dims[] = TC_MODEL_INPUT_DIMS; */
-#define TC_MODEL_INPUT_RANK {len(inp.shape)}
-#define TC_MODEL_INPUT_DIMS {_c_dims(inp.shape)}
-#define TC_MODEL_OUTPUT_RANK {len(out.shape)}
-#define TC_MODEL_OUTPUT_DIMS {_c_dims(out.shape)}
-
-/* Sizes in bytes of the input and output buffers. */
-#define TC_MODEL_INPUT_BYTES (TC_MODEL_INPUT_SIZE * sizeof(TC_MODEL_INPUT_TYPE))
-#define TC_MODEL_OUTPUT_BYTES (TC_MODEL_OUTPUT_SIZE * sizeof(TC_MODEL_OUTPUT_TYPE))
-
-#endif /* {guard} */
-"""
-
-
-def _cmakelists(target: str, generator: str, sources: list[str]) -> str:
-    listed = "\n".join(f"  {s}" for s in sources)
-    return f"""\
-# {target}: the exported model as a static library. Generated by {generator}; do not edit.
-#
-#   add_subdirectory(path/to/this/dir {target})
-#   target_link_libraries(my_firmware PRIVATE {target})
-#
-# Compile flags (CPU, optimization) come from your project or toolchain file.
-cmake_minimum_required(VERSION 3.13)
-if(CMAKE_SOURCE_DIR STREQUAL CMAKE_CURRENT_SOURCE_DIR)
-  project({target} LANGUAGES C)
-endif()
-
-add_library({target} STATIC
-{listed}
-)
-target_include_directories({target}
-  PUBLIC ${{CMAKE_CURRENT_SOURCE_DIR}}/include
-  PRIVATE ${{CMAKE_CURRENT_SOURCE_DIR}}/src
-)
-target_compile_features({target} PRIVATE c_std_11)
-"""
-
-
-def _readme(
-    ident: str, build: ModelBuild, out_dir: Path, sha: str, generator: str, kernel_set: str,
-    kernels: list[str], sources: list[str], source_bytes: int,
-) -> str:  # fmt: skip
-    target = f"tinyml_{ident}"
-    contract = Path(os.path.relpath(NUMERIC_CONTRACT, out_dir))
-    dsp_note = (
-        "The `dsp` kernels use the Armv7E-M DSP instructions (ACLE `__sxtab16`, `__smlad`): compile them for a "
-        "core that has them (Cortex-M4, M7, M33/M55 with DSP), e.g. `-mcpu=cortex-m4`.\n"
-        if kernel_set == "dsp"
-        else "The `portable` kernels are plain C11 and build for any target.\n"
-    )
-    files = "\n".join(f"- `{s}`" for s in sources)
-    return f"""\
-# {target}
-
-The `{build.name}` model as a self-contained C library: the generated model (weights as `const` arrays, one
-kernel call per layer, one static arena) and only the kernels it calls ({", ".join(f"`{k}`" for k in kernels)}),
-`{kernel_set}` kernel set. No test vectors, no harness, no heap, no initialization.
-
-| what | where |
-|---|---|
-| public header | `include/tinyml_{ident}.h` (includes the generated `include/model.h`) |
-| sources | `src/` ({len(sources)} `.c` files, {source_bytes:,} bytes of C with the headers) |
-| CMake | `CMakeLists.txt`: static library target `{target}` |
-| other build systems | `sources.txt` (`.c` files), `include_dirs.txt` (include directories), relative to here |
-| manifest | `export.json` |
-
-## API
-
-```c
-#include "tinyml_{ident}.h"
-
-memcpy(tc_model_input(), my_input, TC_MODEL_INPUT_BYTES);   /* TC_MODEL_INPUT_SIZE values */
-tc_model_invoke();                                            /* one inference */
-const TC_MODEL_OUTPUT_TYPE *out = tc_model_output();          /* TC_MODEL_OUTPUT_SIZE values */
-```
-
-- Shapes: `TC_MODEL_INPUT_DIMS` / `TC_MODEL_OUTPUT_DIMS` (initializers), `TC_MODEL_INPUT_RANK` / `..._OUTPUT_RANK`.
-- Sizes: `TC_MODEL_INPUT_SIZE` / `TC_MODEL_OUTPUT_SIZE` (elements), `TC_MODEL_INPUT_BYTES` / `..._OUTPUT_BYTES`,
-  `TC_MODEL_ARENA_BYTES` (static activation memory, in `.bss`).
-- Quantization: `real = scale * (q - zero_point)` with `TC_MODEL_INPUT_SCALE`, `TC_MODEL_INPUT_ZERO_POINT`,
-  `TC_MODEL_OUTPUT_SCALE`, `TC_MODEL_OUTPUT_ZERO_POINT`.
-- No init function is needed today. The input and output buffers are inside the arena: write the input right
-  before `tc_model_invoke()`, read the output before the next call. One inference at a time (not reentrant).
-- Every symbol is prefixed `tc_`: one exported model per firmware image.
-
-## Adding it to your build
-
-CMake:
-
-```cmake
-add_subdirectory(path/to/{out_dir.name} {target})
-target_link_libraries(my_firmware PRIVATE {target})
-```
-
-Make (paths in the lists are relative to this directory):
-
-```make
-TINYML := path/to/{out_dir.name}
-SRCS   += $(addprefix $(TINYML)/,$(shell cat $(TINYML)/sources.txt))
-CFLAGS += $(addprefix -I$(TINYML)/,$(shell cat $(TINYML)/include_dirs.txt)) -std=c11
-```
-
-{dsp_note}
-## Numeric contract
-
-The outputs equal those of TFLM's int8 reference interpreter bit for bit (tinyml-ci checks this on the
-emulated Cortex-M4): see `docs/numeric-contract.md` in tinyml-ci ([here]({contract.as_posix()}) when this
-export sits in its build directory).
-
-## Provenance
-
-- model: `{build.tflite.name}`, sha256 `{sha}`
-- generator: {generator}
-- kernels: `{kernel_set}`
-
-Files:
-
-{files}
-"""
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
 
 
 def _check_replaceable(out_dir: Path) -> None:
@@ -369,41 +110,53 @@ def export_library(build: ModelBuild, out_dir: Path, kernels: str = "portable") 
     for path in (model_c, model_h, codegen_json):
         if not path.is_file():
             raise StageError(f"{path} not found: run the codegen stage first")
-    model_h_text = _code(model_h)
-    absent = [n for n in _MODEL_H_NAMES if not re.search(rf"\b{n}\b", model_h_text)]
-    if absent:
-        raise StageError(f"{model_h} does not define {', '.join(absent)}: rerun codegen")
     out_dir = out_dir.resolve()
     _check_replaceable(out_dir)
 
-    index = _kernel_files(kernels)
-    used = sorted(_used_kernels(model_c, codegen_json, index))
-    sources, headers = _closure(model_c, model_dir, index)
-    headers = [h for h in headers if h != model_h]
-    sha = _model_sha256(build, model_c)
+    used, sha = _codegen(codegen_json, build, kernels)
+    kernel_sources, kernel_headers = files_of(used)
+    kernel_headers = sorted({*kernel_headers, *MODEL_C_HEADERS})
+    defines = [KERNEL_SETS[s].define for s in fallback_chain(kernels) if KERNEL_SETS[s].define]
     generator = f"tinyml-ci {pipeline.__version__}"
     ident = c_identifier(build.name)
     target = f"tinyml_{ident}"
 
-    files: dict[str, bytes] = {"include/model.h": model_h.read_bytes()}
-    for path in sources + headers:
-        rel = f"src/{path.name}"
+    files: dict[str, bytes] = {"include/model.h": model_h.read_bytes(), "src/model.c": model_c.read_bytes()}
+    origin: dict[str, str] = {}
+    for rel_kernel in kernel_sources + kernel_headers:
+        rel = f"src/{Path(rel_kernel).name}"
         if rel in files:
-            raise StageError(f"two files would be exported as {rel}: {path} and another")
-        files[rel] = path.read_bytes()
-    files[f"include/{target}.h"] = _public_header(ident, build, sha, generator, kernels).encode()
+            raise StageError(f"two files would be exported as {rel}: {origin.get(rel, model_c)} and {rel_kernel}")
+        files[rel] = (KERNELS_DIR / rel_kernel).read_bytes()
+        origin[rel] = (KERNELS_DIR / rel_kernel).relative_to(ROOT).as_posix()
     c_files = sorted(rel for rel in files if rel.endswith(".c"))
     source_bytes = sum(len(data) for rel, data in files.items() if rel.endswith((".c", ".h")))
-    files["CMakeLists.txt"] = _cmakelists(target, generator, c_files).encode()
+
+    from pipeline.tflite.reader import read_model
+
+    model = read_model(build.tflite)
+    env = _environment()
+    view = {
+        "name": build.name, "ident": ident, "target": target, "generator": generator, "sha": sha,
+        "tflite_name": build.tflite.name, "kernel_set": kernels, "kernel_set_summary": KERNEL_SETS[kernels].summary,
+        "kernels": used, "defines": defines, "sources": c_files, "source_bytes": source_bytes,
+        "out_name": out_dir.name, "contract": Path(os.path.relpath(NUMERIC_CONTRACT, out_dir)).as_posix(),
+        "guard": f"TINYML_{ident.upper()}_H",
+        "input_shape": model.tensor(model.inputs[0]).shape, "output_shape": model.tensor(model.outputs[0]).shape,
+    }  # fmt: skip
+    files[f"include/{target}.h"] = env.get_template("public_header.h.j2").render(**view).encode()
+    files["CMakeLists.txt"] = env.get_template("CMakeLists.txt.j2").render(**view).encode()
     files["sources.txt"] = "".join(f"{s}\n" for s in c_files).encode()
     files["include_dirs.txt"] = b"include\nsrc\n"
-    files["README.md"] = _readme(ident, build, out_dir, sha, generator, kernels, used, c_files, source_bytes).encode()
+    files["defines.txt"] = "".join(f"{d}\n" for d in defines).encode()
+    files["README.md"] = env.get_template("README.md.j2").render(**view).encode()
     manifest = {
         "model": build.name,
         "target": target,
         "kernel_set": kernels,
         "kernels": used,
-        "kernel_sources": {f"src/{p.name}": str(p.relative_to(ROOT)) for p in sources[1:] + headers},
+        "defines": defines,
+        "kernel_sources": origin,
         "model_sha256": sha,
         "generator": generator,
         "source_bytes": source_bytes,

@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
+from pipeline.codegen import params
 from pipeline.codegen.generator import GENERATED_FILES, generate
+from pipeline.codegen.kernels import KERNEL_SETS, KernelManifestError, files_of
+from pipeline.codegen.lowering import LOWERINGS, Layer, LoweringContext
 from pipeline.codegen.validate import supported_ops
 from pipeline.errors import UnsupportedModelError
 from pipeline.optest.patch import load_model_t, save_model_t
@@ -135,3 +138,73 @@ def test_concatenation_of_differently_quantized_inputs_is_refused(tmp_path: Path
     message = _refusal(path, tmp_path / "out")
     assert "(CONCATENATION): input 1" in message
     assert "copies bytes without requantizing" in message
+
+
+def test_the_parameter_struct_header_is_rendered_from_the_description() -> None:
+    """tc_params.h is generated (python -m pipeline.codegen.params): a hand edit, or a description edit
+    without regenerating, would let the C structs and the initializers disagree."""
+    assert params.HEADER.read_text() == params.render_header(), (
+        f"{params.HEADER} is not the rendering of pipeline/codegen/params.py: run python -m pipeline.codegen.params")
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda p: p.pop("pad_w"), "tc_conv_params_t initializer lacks pad_w"),
+    (lambda p: p.update(pad_ww=p.pop("pad_w")), "lacks pad_w and has no field pad_ww"),
+    (lambda p: p["act"].pop("max"), r"\.act: tc_range_t initializer lacks max"),
+    (lambda p: p.update(stride_h="1"), "integer field stride_h wants an int"),
+    (lambda p: p.update(multiplier=7), "pointer field multiplier wants a constant's name"),
+], ids=["missing", "misspelt", "nested missing", "string for an int", "int for a pointer"])
+def test_a_wrong_parameter_field_fails_at_generation_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    """In C a designated initializer missing a field is a silent zero: the generator refuses it first."""
+    conv = LOWERINGS["CONV_2D"]
+
+    def broken(ctx: LoweringContext) -> Layer:
+        layer = conv(ctx)
+        edit(layer.params)
+        return layer
+
+    monkeypatch.setitem(LOWERINGS, "CONV_2D", broken)
+    with pytest.raises(params.ParamsError, match=message) as err:
+        generate(read_model(KWS), tmp_path / "gen", "m", np.zeros((1, 1), np.int8))
+    assert "op 0 (CONV_2D), tc_conv2d_s8" in str(err.value)
+    assert not (tmp_path / "gen" / "model.c").exists()
+
+
+@pytest.mark.parametrize(("kernel_set", "kernel", "params_type", "message"), [
+    ("portable", "tc_conv2d_s8_fast", "tc_conv_params_t", "not in the manifest"),
+    ("portable", "tc_fully_connected_s8", "tc_fc_params_t", "runs FULLY_CONNECTED, not CONV_2D"),
+    ("portable", "tc_conv2d_s8_wide", "tc_conv_wide_params_t", "a dsp kernel, not available to the portable build"),
+    ("dsp", "tc_conv2d_s8_dsp", "tc_fc_params_t", "takes tc_conv_params_t, the lowering gave tc_fc_params_t"),
+])
+def test_a_kernel_the_manifest_does_not_offer_fails_at_generation_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel_set: str, kernel: str, params_type: str, message: str
+) -> None:
+    conv = LOWERINGS["CONV_2D"]
+
+    def chooses(ctx: LoweringContext) -> Layer:
+        layer = conv(ctx)
+        if kernel_set == "portable":
+            layer.kernel, layer.params_type = kernel, params_type
+        else:
+            layer.variants["dsp"] = layer.variant(kernel=kernel, params_type=params_type)
+        return layer
+
+    monkeypatch.setitem(LOWERINGS, "CONV_2D", chooses)
+    with pytest.raises(KernelManifestError, match=message):
+        generate(read_model(KWS), tmp_path / "gen", "m", np.zeros((1, 1), np.int8))
+
+
+def test_each_layer_calls_a_kernel_of_each_set_and_kernels_cmake_lists_their_sources(tmp_path: Path) -> None:
+    result = generate(read_model(KWS), tmp_path / "gen", "m", np.zeros((1, 490), np.int8))
+    by_set = {name: {info.kernels[name] for info in result.layers if info.kernel} for name in KERNEL_SETS}
+    assert by_set["portable"] == {"tc_conv2d_s8", "tc_depthwise_conv2d_s8", "tc_avg_pool_s8",
+                                  "tc_fully_connected_s8", "tc_softmax_s8"}
+    assert by_set["dsp"] == {"tc_conv2d_s8_wide", "tc_depthwise_conv2d_s8_planes", "tc_avg_pool_s8_simd",
+                             "tc_fully_connected_s8_wide", "tc_softmax_s8"}
+    cmake = (tmp_path / "gen" / "kernels.cmake").read_text()
+    for name, functions in by_set.items():
+        listed = cmake.split(f"set(TC_KERNEL_SOURCES_{name}\n", 1)[1].split(")", 1)[0].split()
+        assert listed == files_of(functions)[0]
+    assert "set(TC_KERNEL_DEFINES_dsp TC_KERNELS_DSP)" in cmake

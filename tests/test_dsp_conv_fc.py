@@ -1,11 +1,15 @@
-"""The DSP build's CONV_2D and FULLY_CONNECTED kernels (the *_wide variants) against TFLM, bit for bit, in QEMU.
+"""The DSP build's CONV_2D and FULLY_CONNECTED kernels against TFLM, bit for bit, in QEMU: the *_wide
+variants and the general tc_conv2d_s8_dsp / tc_fully_connected_s8_dsp the generator takes where the wide
+ones refuse a layer (grouped convolution, a zero multiplier).
 
 Op-test cases (pipeline/optest/cases.py) chosen to cover what tc_conv2d_s8_wide and
 tc_fully_connected_s8_wide branch on: 1x1 and KxK filters, strides 1 to 3, SAME and VALID,
 dilation 2, input depths a multiple of 4 (the word-wide gather) and not (the value-by-value
 gather), output channels not a multiple of 4 (the last partial block), per-channel and
 per-tensor quantization, with and without bias, every fused activation; FULLY_CONNECTED with
-batches, depths not a multiple of 4 and per-tensor weights. Each case goes through the
+batches, depths not a multiple of 4 and per-tensor weights; grouped CONV_2D (1x1 and 3x3) and a
+channel whose multiplier is 0 (CONV_2D, FULLY_CONNECTED). Each test checks the DSP build calls the
+kernel the case is meant for (codegen.json). Each case goes through the
 bring-your-own flow (its TFLM reference on random int8 inputs), is built with TC_KERNELS=dsp and
 booted in QEMU. TC_DSP_OPTEST_FULL=1 (shared with tests/test_dsp_ops.py) runs the first
 FULL_CASES cases of both ops instead.
@@ -13,7 +17,9 @@ FULL_CASES cases of both ops instead.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,22 +38,58 @@ FULL = os.environ.get("TC_DSP_OPTEST_FULL") == "1"
 FULL_CASES = 48
 VECTORS = 4
 
-# Indices into make_case(op, i, DEFAULT_SEED), with what each one covers.
-CONV_SELECTION = {
-    2: "3x3 stride 3 SAME, depth 7, one filter, per-tensor, RELU6",
-    3: "5x1 dilation 2 SAME, depth 2, 17 filters, no bias",
-    6: "1x1 SAME, depth 12 (word gather), 16 filters, bias",
-    13: "5x5 stride 3 VALID, depth 16 (word gather), RELU",
-    15: "3x1 stride 2 SAME, depth 5, 17 filters, RELU_N1_TO_1",
-    16: "1x1 stride 3 VALID, depth 4, 7 filters, per-tensor",
-    18: "1x1 stride 2 SAME, depth 8, 17 filters, per-channel",
-    20: "3x3 dilation 2 SAME, depth 16 (word gather, tap by tap), 48x48",
+SEARCHED = 300  # cases of each op searched for a feature
+
+
+def _wide(s: dict) -> bool:
+    """A case the wide kernels take: one group, no zero multiplier."""
+    return s.get("groups", 1) == 1 and s["weights"] == "random"
+
+
+def _depth(s: dict) -> int:
+    return s["input_shape"][-1]
+
+
+# What the DSP build's CONV_2D and FULLY_CONNECTED kernels branch on -> (kernel, a predicate on the spec).
+# The first case of each is tested; tc_*_dsp are the general kernels the generator takes where the
+# wide ones refuse a layer (grouped convolution, a zero multiplier: pipeline/codegen/kernels.py).
+CONV_FEATURES = {
+    "1x1, depth a multiple of 4 (word gather)": ("tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel"] == 1
+                                                 and _depth(s) % 4 == 0),
+    "stride 3 SAME, per-tensor": ("tc_conv2d_s8_wide", lambda s: _wide(s) and s["stride"] == 3
+                                  and s["padding"] == "SAME" and s["quant"] == "per_tensor"),
+    "5x1 dilation 2, no bias": ("tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel_hw"] == [5, 1]
+                                and s["dilation"] == 2 and not s["bias"]),
+    "5x5 stride 3 VALID, depth a multiple of 4": ("tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel"] == 5
+                                                  and s["stride"] == 3 and s["padding"] == "VALID"
+                                                  and _depth(s) % 4 == 0),
+    "stride 2, depth not a multiple of 4, 17 filters": ("tc_conv2d_s8_wide", lambda s: _wide(s)
+                                                        and s["stride"] == 2 and _depth(s) % 4 != 0
+                                                        and s["filters"] == 17),
+    "RELU_N1_TO_1": ("tc_conv2d_s8_wide", lambda s: _wide(s) and s["act"] == "RELU_N1_TO_1"),
+    "RELU6, per-channel": ("tc_conv2d_s8_wide", lambda s: _wide(s) and s["act"] == "RELU6"
+                           and s["quant"] == "per_channel"),
+    "3x3 dilation 2 SAME, depth 16, large": ("tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel_hw"] == [3, 3]
+                                             and s["dilation"] == 2 and s["size"] == "large" and _depth(s) == 16),
+    "grouped 1x1": ("tc_conv2d_s8_dsp", lambda s: s["groups"] == 2 and s["kernel"] == 1),
+    "grouped 3x3, stride 2": ("tc_conv2d_s8_dsp", lambda s: s["groups"] == 2 and s["kernel_hw"] == [3, 3]
+                              and s["stride"] == 2),
+    "a zero multiplier, 1x1 (the one-group fast path)": ("tc_conv2d_s8_dsp", lambda s: s["groups"] == 1
+                                                         and s["weights"] == "zero_channel"
+                                                         and s["quant"] == "per_channel" and s["kernel"] == 1
+                                                         and s["stride"] == 1 and s["padding"] == "SAME"),
+    "a zero multiplier, 3x3": ("tc_conv2d_s8_dsp", lambda s: s["groups"] == 1 and s["weights"] == "zero_channel"
+                               and s["quant"] == "per_channel" and s["kernel"] == 3),
 }
-FC_SELECTION = {
-    0: "3 batches, depth 32, 33 units, per-tensor, RELU",
-    1: "depth 32, 2 units, per-channel, RELU_N1_TO_1",
-    3: "depth 8, 10 units, no bias",
-    4: "depth 3 (no whole word), 2 units, per-channel",
+FC_FEATURES = {
+    "3 batches, per-tensor": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and s["batches"] == 3
+                              and s["quant"] == "per_tensor"),
+    "per-channel, RELU_N1_TO_1": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and s["quant"] == "per_channel"
+                                  and s["act"] == "RELU_N1_TO_1"),
+    "no bias": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and not s["bias"]),
+    "depth 3 (no whole word)": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and _depth(s) == 3),
+    "a zero multiplier": ("tc_fully_connected_s8_dsp", lambda s: s["weights"] == "zero_channel"
+                          and s["quant"] == "per_channel"),
 }
 
 
@@ -56,19 +98,31 @@ def _batch_first(case: OpCase) -> bool:
     return case.spec["input_shape"][0] == 1
 
 
-def _cases() -> list[OpCase]:
+def _first(op: str, matches: Callable[[dict], bool], feature: str) -> OpCase:
+    found = next((c for c in (make_case(op, i, DEFAULT_SEED) for i in range(SEARCHED))
+                  if _batch_first(c) and matches(c.spec)), None)
+    assert found is not None, f"no {op} case with {feature} among the first {SEARCHED}"
+    return found
+
+
+def _cases() -> list[tuple[OpCase, str]]:
+    """(case, the kernel the DSP build must call for it)."""
     if FULL:
         cases = [make_case(op, i, DEFAULT_SEED) for op in ("CONV_2D", "FULLY_CONNECTED") for i in range(FULL_CASES)]
-        return [c for c in cases if _batch_first(c)]
-    return [*(make_case("CONV_2D", i, DEFAULT_SEED) for i in CONV_SELECTION),
-            *(make_case("FULLY_CONNECTED", i, DEFAULT_SEED) for i in FC_SELECTION)]
+        return [(c, "") for c in cases if _batch_first(c)]
+    chosen: dict[str, tuple[OpCase, str]] = {}
+    for op, features in (("CONV_2D", CONV_FEATURES), ("FULLY_CONNECTED", FC_FEATURES)):
+        for feature, (kernel, matches) in features.items():
+            case = _first(op, matches, feature)
+            chosen.setdefault(case.case_id, (case, kernel))
+    return list(chosen.values())
 
 
 CASES = _cases()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.case_id for c in CASES])
-def test_dsp_conv_fc_is_bit_exact_with_tflm(case: OpCase, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("case", "kernel"), CASES, ids=[c.case_id for c, _ in CASES])
+def test_dsp_conv_fc_is_bit_exact_with_tflm(case: OpCase, kernel: str, tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
     lost = _convert_missing([case], 1)
@@ -78,12 +132,13 @@ def test_dsp_conv_fc_is_bit_exact_with_tflm(case: OpCase, tmp_path: Path) -> Non
         run = run_case_on_firmware(case, tmp_path, VECTORS)
     except CaseTooLargeForMcu as too_large:  # only among the full run's cases: reported, never passed
         pytest.skip(str(too_large))
-    codegen = (run.build.generated / "model.c").read_text()
-    wide = "tc_conv2d_s8_wide" if case.op == "CONV_2D" else "tc_fully_connected_s8_wide"
-    assert wide in codegen, f"{case.case_id}: the DSP build does not call {wide}"
+    codegen = json.loads((run.build.generated / "codegen.json").read_text())
+    called = {layer["kernels"]["dsp"] for layer in codegen["layers"] if layer["op"] == case.op}
+    if kernel:
+        assert called == {kernel}, f"{case.case_id}: the DSP build calls {called}, the case is meant for {kernel}"
     assert len(run.outputs) == len(run.expected), f"{case.case_id}: {len(run.outputs)} vectors run, {len(run.expected)}"
     exact = compare_outputs(run.outputs, run.expected)
-    assert exact.first_mismatch is None, f"{case.case_id} {case.spec}: dsp against TFLM: {exact.message()}"
+    assert exact.first_mismatch is None, f"{case.case_id} {case.spec}: dsp ({called}) against TFLM: {exact.message()}"
 
 
 def _split_epilogue_model(data: bytes, op_name: str, top_multiplier: float) -> bytes:
@@ -109,7 +164,9 @@ def _split_epilogue_model(data: bytes, op_name: str, top_multiplier: float) -> b
 # Generated cases all have right shifts of 1 to 22 (the x2 epilogue): none of the 400 CONV_2D and
 # FULLY_CONNECTED cases has an effective multiplier of 0.5 or more. These two get one by an edit
 # (_split_epilogue_model), so that the split epilogue (tc_requant_ch) runs on the firmware too.
-SPLIT_CASES = [make_case("CONV_2D", 6, DEFAULT_SEED), make_case("FULLY_CONNECTED", 0, DEFAULT_SEED)]
+SPLIT_CASES = [_first("CONV_2D", lambda s: _wide(s) and s["kernel"] == 1 and _depth(s) % 4 == 0 and s["bias"],
+                      "1x1, depth a multiple of 4, bias"),
+               _first("FULLY_CONNECTED", lambda s: _wide(s) and s["batches"] == 3, "3 batches")]
 
 
 @pytest.mark.parametrize("case", SPLIT_CASES, ids=[c.case_id for c in SPLIT_CASES])

@@ -8,6 +8,7 @@ outputs must equal TFLM's reference bit for bit. Missing tools fail the tests (n
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -107,6 +108,7 @@ def test_export_holds_only_the_kernels_the_model_uses(digits: ModelBuild, tmp_pa
     listed = (out / "sources.txt").read_text().splitlines()
     assert sorted(listed) == present
     assert present == ["src/model.c", "src/tc_conv2d_s8.c", "src/tc_fully_connected_s8.c", "src/tc_pool_s8.c"]
+    assert (out / "defines.txt").read_text() == ""  # portable: model.c takes its #else calls
     every_file = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert every_file == json.loads((out / "export.json").read_text())["files"]
     assert not any("softmax" in name or "test_vectors" in name for name in every_file), every_file
@@ -121,13 +123,34 @@ def test_export_holds_only_the_kernels_the_model_uses(digits: ModelBuild, tmp_pa
     assert export.model_sha256 in header and export.model_sha256 in (out / "README.md").read_text()
 
 
-def test_dsp_export_takes_the_arm_kernels(digits: ModelBuild, tmp_path: Path) -> None:
+def test_dsp_export_takes_the_kernels_the_dsp_build_calls(digits: ModelBuild, tmp_path: Path) -> None:
+    """The firmware's DSP build and the DSP export call the same kernels: codegen.json's, compiled with the
+    set's define (without it model.c would take its portable calls)."""
     export = export_library(digits, tmp_path / "export", "dsp")
-    manifest = json.loads((export.out_dir / "export.json").read_text())
-    for name in ("tc_conv2d_s8.c", "tc_fully_connected_s8.c"):
-        if (ROOT / "firmware" / "kernels" / "arm" / name).is_file():
-            assert manifest["kernel_sources"][f"src/{name}"] == f"firmware/kernels/arm/{name}"
-            assert (export.out_dir / "src" / name).read_bytes() == (ROOT / "firmware/kernels/arm" / name).read_bytes()
+    out = export.out_dir
+    codegen = json.loads((digits.generated / "codegen.json").read_text())
+    assert export.kernels == tuple(sorted({layer["kernels"]["dsp"] for layer in codegen["layers"] if layer["kernel"]}))
+    assert export.kernels == ("tc_conv2d_s8_wide", "tc_fully_connected_s8_wide", "tc_max_pool_s8")
+    manifest = json.loads((out / "export.json").read_text())
+    for name in ("tc_conv2d_s8_wide.c", "tc_gemv_s16.c", "tc_dsp.h"):
+        assert manifest["kernel_sources"][f"src/{name}"] == f"firmware/kernels/arm/{name}"
+        assert (out / "src" / name).read_bytes() == (ROOT / "firmware/kernels/arm" / name).read_bytes()
+    assert not (out / "src" / "tc_conv2d_s8.c").exists()  # the portable call is compiled out
+    assert (out / "defines.txt").read_text() == "TC_KERNELS_DSP\n"
+    assert f"target_compile_definitions({export.target} PRIVATE TC_KERNELS_DSP)" in (out / "CMakeLists.txt").read_text()
+    assert (out / "defines.txt").read_text() and "-DTC_KERNELS_DSP" in export.header.read_text()
+
+
+def test_export_refuses_codegen_of_another_model(digits: ModelBuild, tmp_path: Path) -> None:
+    other = dataclasses.replace(digits, out_dir=tmp_path / "digits")
+    shutil.copytree(digits.generated, other.generated)
+    shutil.copy(digits.tflite, other.tflite)
+    codegen = json.loads((other.generated / "codegen.json").read_text())
+    codegen["model_sha256"] = "0" * 64
+    (other.generated / "codegen.json").write_text(json.dumps(codegen))
+    with pytest.raises(PipelineError, match="generated from another model"):
+        export_library(other, tmp_path / "export")
+    assert not (tmp_path / "export").exists()
 
 
 def test_export_refuses_to_replace_a_directory_that_is_not_an_export(digits: ModelBuild, tmp_path: Path) -> None:

@@ -13,7 +13,9 @@ import numpy as np
 
 import pipeline
 from pipeline.codegen.arena import ArenaPlan, plan_arena
+from pipeline.codegen.kernels import KERNEL_SETS, KernelManifestError, check_choice, fallback_chain, files_of
 from pipeline.codegen.lowering import LOWERINGS, ConstArray, Layer, LoweringContext, ScratchRef, TensorList, TensorRef
+from pipeline.codegen.params import fields
 from pipeline.codegen.validate import validate_model
 from pipeline.errors import UnsupportedModelError
 from pipeline.tflite.reader import Model, Tensor
@@ -30,12 +32,14 @@ class LayerInfo:
     summary: str
     macs: int
     scratch_bytes: int
+    kernels: dict[str, str]  # kernel set -> the kernel its build calls ("" for no call)
 
 
 @dataclass(frozen=True)
 class CodegenResult:
     out_dir: Path
     files: tuple[str, ...]
+    model_sha256: str  # of the .tflite it was generated from
     model_bytes: int  # weights, biases and quantization constants
     arena_bytes: int
     macs: int
@@ -96,24 +100,46 @@ class CallView:
     kernel: str
     params_name: str
     params_type: str
-    params: dict[str, object]
+    params: list[tuple[str, str]]  # (field, C initializer) in declaration order
     args: list[str]
     consts: list[tuple[ConstArray, list[str]]]
 
 
 def _call_view(layer: Layer, params_name: str, plan: ArenaPlan, model: Model) -> CallView:
-    return CallView(layer.kernel, params_name, layer.params_type, layer.params,
+    where = f"{model.path}: op {layer.index} ({layer.op}), {layer.kernel}"
+    return CallView(layer.kernel, params_name, layer.params_type, fields(layer.params_type, layer.params, where),
                     [_c_arg(a, plan, model) for a in layer.args],
                     [(c, _format_values(c.values)) for c in layer.consts])
 
 
 def _layer_view(layer: Layer, plan: ArenaPlan, model: Model) -> dict[str, object]:
-    """The portable call, and the DSP build's call where the layer has one (chosen by TC_KERNELS_DSP)."""
-    return {
-        "index": layer.index, "op": layer.op, "summary": layer.summary,
-        "portable": _call_view(layer, f"tc_l{layer.index}_params", plan, model),
-        "dsp": _call_view(layer.dsp, f"tc_l{layer.index}_dsp_params", plan, model) if layer.dsp else None,
-    }
+    """The layer's calls as model.c's #if chain: (define, call) per kernel set with a variant of its
+    own, most specific first, then ("", the portable call) for the #else."""
+    calls = [(s.define, _call_view(layer.variants[s.name], f"tc_l{layer.index}_{s.name}_params", plan, model))
+             for s in KERNEL_SETS.values() if s.name in layer.variants]
+    calls.append(("", _call_view(layer, f"tc_l{layer.index}_params", plan, model)))
+    return {"index": layer.index, "op": layer.op, "summary": layer.summary, "calls": calls}
+
+
+def _check_kernels(model: Model, layer: Layer) -> dict[str, str]:
+    """Kernel set -> the kernel the layer calls in that build, each checked against the manifest."""
+    where = f"{model.path}: op {layer.index} ({layer.op})"
+    unknown = sorted(set(layer.variants) - set(KERNEL_SETS))
+    if unknown:
+        raise KernelManifestError(f"{where}: variants for unknown kernel sets {unknown}")
+    chosen = {}
+    for name in KERNEL_SETS:
+        call = layer.call_for(name)
+        chosen[name] = check_choice(call.kernel, name, layer.op, call.params_type, where).function
+    return chosen
+
+
+def _kernels_cmake_view(layers: list[LayerInfo]) -> list[dict[str, object]]:
+    """Per kernel set: its name, the defines of its build (its own and its fallbacks'), the sources."""
+    return [{"name": name,
+             "defines": [KERNEL_SETS[s].define for s in fallback_chain(name) if KERNEL_SETS[s].define],
+             "sources": files_of({info.kernels[name] for info in layers if info.kernel})[0]}
+            for name in KERNEL_SETS]
 
 
 def lower_model(model: Model) -> list[Layer]:
@@ -172,6 +198,9 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
         "output_ctype": C_TYPES[out.dtype],
     }
     env = _environment()
+    infos = tuple(LayerInfo(layer.index, layer.op, layer.kernel, layer.summary, layer.macs, layer.scratch_needed,
+                            _check_kernels(model, layer) if layer.kernel else dict.fromkeys(KERNEL_SETS, ""))
+                  for layer in layers)
     kernels = [_layer_view(layer, plan, model) for layer in layers if layer.kernel]
     rendered = {
         "model.h": env.get_template("model.h.j2").render(
@@ -186,6 +215,8 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
             input_pointer=_tensor_pointer(model, inp.index, plan),
             output_pointer=_tensor_pointer(model, out.index, plan),
         ),
+        "kernels.cmake": env.get_template("kernels.cmake.j2").render(
+            **common, kernel_sets=_kernels_cmake_view(list(infos))),
         "test_vectors.h": env.get_template("test_vectors.h.j2").render(**common, count=len(test_inputs)),
         "test_vectors.c": env.get_template("test_vectors.c.j2").render(
             **common, vectors=[_format_values(v.reshape(-1)) for v in test_inputs]),
@@ -193,11 +224,11 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
     result = CodegenResult(
         out_dir=out_dir,
         files=tuple(sorted(rendered)),
+        model_sha256=digest,
         model_bytes=sum(c.nbytes for c in consts),
         arena_bytes=plan.size,
         macs=sum(layer.macs for layer in layers),
-        layers=tuple(LayerInfo(layer.index, layer.op, layer.kernel, layer.summary, layer.macs,
-                               layer.scratch_needed) for layer in layers),
+        layers=infos,
         tensor_offsets=dict(plan.offsets),
         input_size=inp.size,
         output_size=out.size,
@@ -207,7 +238,7 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
     return result
 
 
-GENERATED_FILES = ("model.h", "model.c", "test_vectors.h", "test_vectors.c", "codegen.json")
+GENERATED_FILES = ("model.h", "model.c", "kernels.cmake", "test_vectors.h", "test_vectors.c", "codegen.json")
 
 
 def _remove_generated(out_dir: Path) -> None:

@@ -11,11 +11,12 @@ is the supported op list.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from pipeline.codegen.kernels import fallback_chain
 from pipeline.errors import UnsupportedModelError
 from pipeline.tflite.reader import Model, Operator, Tensor
 
@@ -66,21 +67,38 @@ class Layer:
     op: str
     kernel: str  # the C function, e.g. "tc_conv2d_s8"
     params_type: str  # the parameter struct type, "" if the kernel takes none
-    params: dict[str, Any]  # struct field -> C initializer (str or int)
+    params: dict[str, Any]  # struct field -> value (pipeline/codegen/params.py says which kinds)
     args: list[LayerArg]  # call arguments after the params pointer
     consts: list[ConstArray] = field(default_factory=list)
     macs: int = 0
     scratch_bytes: int = 0
     summary: str = ""  # one line for comments and reports, e.g. "1x8x8x1 -> 1x8x8x8"
     alias: tuple[int, int] | None = None  # (output, input) for ops that only reinterpret memory
-    # The Cortex-M4 DSP build's variant of this layer (its own kernel, parameters and constants, e.g.
-    # weights reordered for SMLAD), compiled when TC_KERNELS_DSP is defined; None: the portable call.
-    dsp: Layer | None = None
+    # Per kernel set other than portable (pipeline/codegen/kernels.py): that build's variant of this
+    # layer (its own kernel, parameters and constants, e.g. weights reordered for SMLAD). A set with
+    # no entry takes its fallback set's call.
+    variants: dict[str, Layer] = field(default_factory=dict)
+
+    def variant(self, **changes: Any) -> Layer:
+        """A copy of this layer with ``changes``, as the call of another kernel set (no variants of its own)."""
+        return replace(self, variants={}, **changes)
+
+    def add_variant(self, kernel_set: str, variant: Layer | None) -> None:
+        """Run ``variant`` in ``kernel_set``'s build; None: the lowering refused it, the fallback runs."""
+        if variant is not None:
+            self.variants[kernel_set] = variant
+
+    def call_for(self, kernel_set: str) -> Layer:
+        """The call ``kernel_set``'s build compiles: its own variant, else its fallback's."""
+        for name in fallback_chain(kernel_set):
+            if name in self.variants:
+                return self.variants[name]
+        return self
 
     @property
     def scratch_needed(self) -> int:
         """Scratch bytes the arena reserves: enough for whichever variant the build compiles."""
-        return max(self.scratch_bytes, self.dsp.scratch_bytes if self.dsp else 0)
+        return max([self.scratch_bytes, *(v.scratch_bytes for v in self.variants.values())])
 
 
 class LoweringContext:
@@ -153,10 +171,10 @@ def lowering(*opcodes: str) -> Callable[[LoweringFn], LoweringFn]:
     return register
 
 
-def dims(shape: tuple[int, ...]) -> str:
-    """A tc_dims_t initializer (N, H, W, C) for a shape of rank <= 4, padded on the left with 1s."""
+def dims(shape: tuple[int, ...]) -> dict[str, int]:
+    """A tc_dims_t (N, H, W, C) for a shape of rank <= 4, padded on the left with 1s."""
     padded = (1,) * (4 - len(shape)) + tuple(shape)
-    return "{" + ", ".join(str(d) for d in padded) + "}"
+    return dict(zip("nhwc", (int(d) for d in padded), strict=True))
 
 
 def shape_text(shape: tuple[int, ...]) -> str:

@@ -9,6 +9,7 @@ replays a case exactly.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -24,12 +25,17 @@ ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]  # RELU_N1_TO_1 is patched in: 
 MATRIX: dict[str, dict[str, list[Any]]] = {
     "CONV_2D": {"padding": ["SAME", "VALID"], "stride": [1, 2, 3], "dilation": [1, 2],
                 "kernel": [1, 3, 5], "act": ACTS, "quant": ["per_channel", "per_tensor"],
-                "size": ["small", "small", "large"], "bias": [True, False]},
+                "size": ["small", "small", "large"], "bias": [True, False],
+                # groups 2 and an all-zero output channel (its multiplier underflows to 0) are the layers
+                # the DSP build's wide kernel refuses: they run its general tc_conv2d_s8_dsp.
+                "groups": [1, 1, 2], "weights": ["random", "random", "random", "zero_channel"]},
     "DEPTHWISE_CONV_2D": {"padding": ["SAME", "VALID"], "stride": [1, 2], "dilation": [1, 2],
                           "kernel": [3, 5], "depth_multiplier": [1, 2, 3], "act": ACTS,
                           "quant": ["per_channel", "per_tensor"], "size": ["small", "small", "large"]},
     "FULLY_CONNECTED": {"batches": [1, 3], "keep_num_dims": [False, True], "act": ACTS,
-                        "quant": ["per_channel", "per_tensor"], "bias": [True, False]},
+                        "quant": ["per_channel", "per_tensor"], "bias": [True, False],
+                        # zero_channel: per channel, a multiplier of 0, refused by tc_fully_connected_s8_wide
+                        "weights": ["random", "random", "random", "zero_channel"]},
     "AVERAGE_POOL_2D": {"padding": ["SAME", "VALID"], "stride": [1, 2, 3], "pool": [2, 3],
                         "act": ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]},
     "MAX_POOL_2D": {"padding": ["SAME", "VALID"], "stride": [1, 2, 3], "pool": [2, 3],
@@ -71,15 +77,17 @@ class OpCase:
     @property
     def key(self) -> str:
         """Content hash of the spec: the cache key of the converted model."""
-        text = json.dumps({"op": self.op, "spec": self.spec, "v": 3}, sort_keys=True)
+        text = json.dumps({"op": self.op, "spec": self.spec, "v": 6}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _combos(op: str, seed: int) -> list[dict[str, Any]]:
+@functools.cache
+def _combos(op: str, seed: int) -> tuple[tuple[tuple[str, Any], ...], ...]:
+    """The op's option combinations in the seed's shuffled order (cached: tens of thousands for CONV_2D)."""
     names = list(MATRIX[op])
-    combos = [dict(zip(names, values, strict=True)) for values in itertools.product(*MATRIX[op].values())]
+    combos = [tuple(zip(names, values, strict=True)) for values in itertools.product(*MATRIX[op].values())]
     random.Random(f"{op}:{seed}").shuffle(combos)
-    return combos
+    return tuple(combos)
 
 
 def _spatial(rng: random.Random, large: bool) -> tuple[int, int]:
@@ -116,6 +124,10 @@ def make_case(op: str, index: int, seed: int) -> OpCase:
         spec["kernel_hw"] = [k, rng.choice([k, 1]) if k > 1 else k]
         if op == "CONV_2D":
             spec["filters"] = rng.choice([16, 8] if large else CHANNELS)
+            groups = options["groups"]
+            # Both depths a multiple of the groups: rounded up, so the other draws stay as they were.
+            spec["input_shape"][3] = -(-c // groups) * groups
+            spec["filters"] = -(-spec["filters"] // groups) * groups
     elif op == "FULLY_CONNECTED":
         depth = rng.choice([2, 3, 8, 10, 17, 32, 64, 100])  # over depth 1 the converter emits a MUL
         spec["input_shape"] = ([1, options["batches"], depth] if options["keep_num_dims"]

@@ -23,6 +23,14 @@ def _weights(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> n
     return (rng.standard_normal(shape) / np.sqrt(max(fan_in, 1))).astype(np.float32)
 
 
+def _zero_channel(spec: dict[str, Any], w: np.ndarray) -> np.ndarray:
+    """The weights with the last output channel all zero when the case asks: the converter gives it a
+    scale of ~4e-9, whose multiplier TFLM's QuantizeMultiplier flushes to 0 (per channel)."""
+    if spec.get("weights") == "zero_channel":
+        w[..., -1] = 0.0
+    return w
+
+
 def _graph(spec: dict[str, Any], rng: np.random.Generator):  # type: ignore[no-untyped-def]
     """The function x -> y of the case (TensorFlow ops on constants)."""
     import tensorflow as tf
@@ -39,8 +47,8 @@ def _graph(spec: dict[str, Any], rng: np.random.Generator):  # type: ignore[no-u
 
     if op == "CONV_2D":
         kh, kw = spec["kernel_hw"]
-        cin, cout = shape[3], spec["filters"]
-        w = _weights(rng, (kh, kw, cin, cout), kh * kw * cin)
+        cin, cout = shape[3] // spec["groups"], spec["filters"]  # tf.nn.conv2d groups by the filter's depth
+        w = _zero_channel(spec, _weights(rng, (kh, kw, cin, cout), kh * kw * cin))
         b = rng.uniform(-1, 1, cout).astype(np.float32)
         s, d = spec["stride"], spec["dilation"]
 
@@ -59,7 +67,7 @@ def _graph(spec: dict[str, Any], rng: np.random.Generator):  # type: ignore[no-u
             return act(y + b, spec["act"])
     elif op == "FULLY_CONNECTED":
         depth, units = shape[-1], spec["units"]
-        w = _weights(rng, (depth, units), depth)
+        w = _zero_channel(spec, _weights(rng, (depth, units), depth))
         b = rng.uniform(-1, 1, units).astype(np.float32)
 
         def f(x):  # type: ignore[no-untyped-def]

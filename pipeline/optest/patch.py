@@ -1,5 +1,6 @@
 """Edit converted .tflite files for options the converter never emits (RELU_N1_TO_1 fused into an op,
-softmax beta != 1, MEAN with equal input/output quantization, an int8 -> int8 QUANTIZE).
+softmax beta != 1, MEAN with equal input/output quantization, an int8 -> int8 QUANTIZE, a filter
+channel whose multiplier underflows to 0).
 
 Uses TFLite's generated object API (schema_py_generated ModelT): unpack, edit, re-pack.
 """
@@ -13,6 +14,7 @@ import flatbuffers
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 ACTIVATION_CODES = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
+ZERO_CHANNEL_SCALE = 1e-30
 
 
 def load_model_t(data: bytes) -> Any:
@@ -50,6 +52,8 @@ def patch(data: bytes, spec: dict[str, Any]) -> bytes:
         edits.append("mean_quant")
     if op_name == "QUANTIZE" and spec.get("direction") == "int8_to_int8":
         edits.append("relu_to_quantize")
+    if spec.get("weights") == "zero_channel" and spec.get("quant") == "per_channel":
+        edits.append("zero_scale")
     if not edits:
         return data
     model = load_model_t(data)
@@ -73,4 +77,10 @@ def patch(data: bytes, spec: dict[str, Any]) -> bytes:
         out_q = tensors[op.outputs[0]].quantization
         out_q.scale = [float(out_q.scale[0]) * rng.choice([0.3, 0.77, 1.0, 1.9, 4.2])]
         out_q.zeroPoint = [rng.randrange(-128, 128)]
+    if "zero_scale" in edits:
+        # The all-zero channel's scale (the converter writes ~4e-9) made 1e-30: the real multiplier falls
+        # below 2^-32, which QuantizeMultiplier flushes to 0 (a quantizer giving a channel with no range
+        # a vanishing scale); the DSP build's wide kernels refuse a zero multiplier.
+        filter_q = tensors[_find(model, op_name).inputs[1]].quantization
+        filter_q.scale = [*filter_q.scale[:-1], ZERO_CHANNEL_SCALE]
     return save_model_t(model)

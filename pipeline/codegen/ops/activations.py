@@ -34,7 +34,7 @@ def _unary(ctx: LoweringContext, kernel: str, params_type: str, params: dict[str
 def _requant_params(inp_zp: int, out_zp: int, mult: int, shift: int, lo: int = INT8_MIN, hi: int = INT8_MAX,
                     alpha: tuple[int, int] = (0, 0)) -> dict[str, object]:
     return {"input_zero_point": inp_zp, "output_zero_point": out_zp, "multiplier": mult, "shift": shift,
-            "alpha_multiplier": alpha[0], "alpha_shift": alpha[1], "act": f"{{{lo}, {hi}}}"}
+            "alpha_multiplier": alpha[0], "alpha_shift": alpha[1], "act": {"min": lo, "max": hi}}
 
 
 @lowering("RELU")

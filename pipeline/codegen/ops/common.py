@@ -7,20 +7,20 @@ from pipeline.codegen.quant import activation_range
 from pipeline.tflite.reader import Tensor
 
 
-def act_range(ctx: LoweringContext, output: Tensor) -> str:
-    """The tc_range_t initializer of the op's fused activation."""
+def act_range(ctx: LoweringContext, output: Tensor) -> dict[str, int]:
+    """The tc_range_t of the op's fused activation."""
     activation = str(ctx.op.options.get("fused_activation_function", "NONE"))
     try:
         lo, hi = activation_range(activation, output.scale, output.zero_point)
     except ValueError as err:
         raise ctx.refuse(f"fused activation {activation} is not supported for int8 "
                          "(supported: NONE, RELU, RELU6, RELU_N1_TO_1)") from err
-    return f"{{{lo}, {hi}}}"
+    return {"min": lo, "max": hi}
 
 
-def c_array(values: list[int] | tuple[int, ...]) -> str:
-    """A C array initializer."""
-    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+def c_array(values: list[int] | tuple[int, ...]) -> list[int]:
+    """An int array field's values."""
+    return [int(v) for v in values]
 
 
 def pad_left(shape: tuple[int, ...], rank: int) -> tuple[int, ...]:

@@ -8,8 +8,9 @@ import numpy as np
 
 from pipeline.codegen.lowering import ConstArray, Layer, LoweringContext, TensorList, lowering, shape_text
 from pipeline.codegen.ops.common import c_array
+from pipeline.codegen.params import CONSTANTS
 
-MAX_INPUTS = 10  # TC_CONCAT_MAX_INPUTS, TFLM's kMaxInputNum
+MAX_INPUTS = CONSTANTS["TC_CONCAT_MAX_INPUTS"].value
 MAX_RANK = 4  # TFLM refuses more
 
 

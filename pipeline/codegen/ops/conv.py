@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
 from pipeline.codegen.lowering import ConstArray, Layer, LoweringContext, ScratchRef, dims, lowering, shape_text
 from pipeline.codegen.ops.common import act_range, padding
+from pipeline.codegen.params import STRUCTS
 from pipeline.codegen.quant import conv_multipliers
 
 
@@ -84,8 +84,9 @@ def x2_epilogue_fits(weights: np.ndarray, bias: np.ndarray | None, shift: list[i
 
 
 def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None, mult: list[int],
-              shift: list[int], output_offset: int, act: str) -> tuple[str, list[ConstArray], int] | None:
-    """The tc_gemv_params_t initializer, its constants and the row length of an int16 product.
+              shift: list[int], output_offset: int, act: dict[str, int]
+              ) -> tuple[dict[str, object], list[ConstArray], int] | None:
+    """The tc_gemv_params_t, its constants and the row length of an int16 product.
 
     None when a multiplier is outside [2^30, 2^31) (a zero scale): both epilogues need it there.
 
@@ -116,25 +117,25 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     if x2:
         # tc_gemv_x2_block_t: per block of four channels, their four biases, then per channel
         # tc_requant_x2_t (multiplier, right shift, rounding constant with the zero point).
-        quant = np.zeros((padded_channels, 3), dtype=np.int64)
+        quant = np.zeros((padded_channels, len(STRUCTS["tc_requant_x2_t"].fields)), dtype=np.int64)
         for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
             quant[c] = (m, -s, (1 << (-s - 1)) + output_offset * (1 << -s))
         blocks_x2 = np.concatenate([b.reshape(-1, WIDE_CHANNELS), quant.reshape(-1, 3 * WIDE_CHANNELS)], axis=1)
         epilogue = ctx.const("epilogue_x2", blocks_x2, "int32_t")
         consts = [filter16, epilogue]
-        fields = f".bias = NULL, .quant = NULL, .x2 = (const tc_gemv_x2_block_t *)(const void *){epilogue.name}"
+        pointers = {"bias": "NULL", "quant": "NULL", "x2": f"(const tc_gemv_x2_block_t *)(const void *){epilogue.name}"}
     else:
-        split = np.zeros((padded_channels, 5), dtype=np.int64)
+        split = np.zeros((padded_channels, len(STRUCTS["tc_requant_ch_t"].fields)), dtype=np.int64)
         for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
             right = max(-s, 0)
             mask = (1 << right) - 1
             split[c] = (2 * m - (1 << 32), max(s, 0), right, mask, (mask >> 1) + 1)
         consts = [filter16, ctx.const("bias_wide", b, "int32_t"), ctx.const("quant_wide", split, "int32_t")]
-        fields = (f".bias = {consts[1].name}, .quant = (const tc_requant_ch_t *)(const void *){consts[2].name}, "
-                  ".x2 = NULL")
-    init = (f"{{.blocks = {padded_row // WIDE_BLOCK}, .channels = {channels}, .output_offset = {output_offset}, "
-            f".act = {act}, {fields}}}")
-    return init, consts, padded_row
+        pointers = {"bias": consts[1].name, "quant": f"(const tc_requant_ch_t *)(const void *){consts[2].name}",
+                    "x2": "NULL"}
+    gemv = {"blocks": padded_row // WIDE_BLOCK, "channels": channels, "output_offset": output_offset, "act": act,
+            **pointers}
+    return gemv, consts, padded_row
 
 
 def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
@@ -160,13 +161,14 @@ def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
         "dilation_h": p["dilation_h"], "dilation_w": p["dilation_w"],
         "pad_h": p["pad_h"], "pad_w": p["pad_w"], "input_offset": p["input_offset"], "gemv": gemv,
     }
-    return replace(layer, kernel="tc_conv2d_s8_wide", params_type="tc_conv_wide_params_t", params=params,
-                   args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
-                   consts=consts, scratch_bytes=row * 2 + (row if inp.shape[3] % 4 else 0), dsp=None)
+    return layer.variant(kernel="tc_conv2d_s8_wide", params_type="tc_conv_wide_params_t", params=params,
+                         args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
+                         consts=consts, scratch_bytes=row * 2 + (row if inp.shape[3] % 4 else 0))
 
 
 @lowering("CONV_2D")
 def conv2d(ctx: LoweringContext) -> Layer:
     layer = _conv_layer(ctx, "tc_conv2d_s8", out_channels_axis=0)
-    layer.dsp = _conv_wide(ctx, layer)
+    # Grouped or with a zero multiplier: the DSP build's general kernel.
+    layer.add_variant("dsp", _conv_wide(ctx, layer) or layer.variant(kernel="tc_conv2d_s8_dsp"))
     return layer

@@ -10,8 +10,6 @@ accumulators.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from pipeline.codegen.lowering import Layer, LoweringContext, ScratchRef, lowering
@@ -60,12 +58,12 @@ def _dsp_variant(ctx: LoweringContext, layer: Layer) -> Layer | None:
                           (int(o["stride_h"]), int(o["stride_w"])),
                           (int(o["dilation_h_factor"]), int(o["dilation_w_factor"])))
     args = [layer.args[0], filter16.name, bias2.name, ScratchRef(layer.index), layer.args[3]]
-    return replace(layer, kernel="tc_depthwise_conv2d_s8_planes", args=args, consts=consts,
-                   scratch_bytes=scratch, dsp=None)
+    return layer.variant(kernel="tc_depthwise_conv2d_s8_planes", args=args, consts=consts,
+                         scratch_bytes=scratch)
 
 
 @lowering("DEPTHWISE_CONV_2D")
 def depthwise_conv2d(ctx: LoweringContext) -> Layer:
     layer = _conv_layer(ctx, "tc_depthwise_conv2d_s8", out_channels_axis=3)
-    layer.dsp = _dsp_variant(ctx, layer)
+    layer.add_variant("dsp", _dsp_variant(ctx, layer))
     return layer

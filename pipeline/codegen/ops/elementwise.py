@@ -8,13 +8,14 @@ import numpy as np
 
 from pipeline.codegen.lowering import ConstArray, Layer, LayerArg, LoweringContext, lowering, shape_text
 from pipeline.codegen.ops.common import act_range, c_array, pad_left
+from pipeline.codegen.params import CONSTANTS
 from pipeline.codegen.quant import quantize_multiplier
 
-MAX_DIMS = 6  # TC_MAX_DIMS
+MAX_DIMS = CONSTANTS["TC_MAX_DIMS"].value
 
 
-def _broadcast(ctx: LoweringContext, max_rank: int) -> str:
-    """The tc_broadcast_t initializer: output dims and each input's strides, 0 where it is broadcast."""
+def _broadcast(ctx: LoweringContext, max_rank: int) -> dict[str, list[int]]:
+    """The tc_broadcast_t: output dims and each input's strides, 0 where it is broadcast."""
     a, b, out = ctx.input(0).shape, ctx.input(1).shape, ctx.output().shape
     if a != b and max(len(a), len(b), len(out)) > max_rank:
         raise ctx.refuse(f"broadcasting {list(a)} with {list(b)} has more than {max_rank} dimensions, "
@@ -31,7 +32,7 @@ def _broadcast(ctx: LoweringContext, max_rank: int) -> str:
             result.append(math.prod(shape[d + 1 :]) if shape[d] == out6[d] else 0)
         return result
 
-    return (f"{{{c_array(out6)}, {c_array(strides(a6))}, {c_array(strides(b6))}}}")
+    return {"dims": c_array(out6), "in1_strides": strides(a6), "in2_strides": strides(b6)}
 
 
 def _summary(ctx: LoweringContext) -> str:
@@ -96,7 +97,7 @@ def add(ctx: LoweringContext) -> Layer:
     }
     layer = Layer(index=ctx.op.index, op=ctx.op.opcode, kernel="tc_add_s8", params_type="tc_add_params_t",
                   params=params, args=args, consts=consts, summary=_summary(ctx))
-    layer.dsp = _add_dsp(ctx, layer, m1, s1, m2, s2)
+    layer.add_variant("dsp", _add_dsp(ctx, layer, m1, s1, m2, s2))
     return layer
 
 

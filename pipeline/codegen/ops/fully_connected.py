@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from pipeline.codegen.lowering import Layer, LoweringContext, ScratchRef, lowering, shape_text
@@ -41,8 +39,9 @@ def fully_connected(ctx: LoweringContext) -> Layer:
         summary=f"{shape_text(inp.shape)} -> {shape_text(out.shape)}, "
                 f"{ctx.op.options['fused_activation_function']}",
     )
-    layer.dsp = _fc_wide(ctx, layer, mult if per_channel else mult * output_depth,
-                         shift if per_channel else shift * output_depth)
+    wide = _fc_wide(ctx, layer, mult if per_channel else mult * output_depth,
+                    shift if per_channel else shift * output_depth)
+    layer.add_variant("dsp", wide or layer.variant(kernel="tc_fully_connected_s8_dsp"))
     return layer
 
 
@@ -59,6 +58,6 @@ def _fc_wide(ctx: LoweringContext, layer: Layer, mult: list[int], shift: list[in
     gemv, consts, row = wide
     params = {"batches": p["batches"], "input_depth": p["input_depth"], "input_offset": p["input_offset"],
               "gemv": gemv}
-    return replace(layer, kernel="tc_fully_connected_s8_wide", params_type="tc_fc_wide_params_t",
-                   params=params, args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
-                   consts=consts, scratch_bytes=row * 2, dsp=None)
+    return layer.variant(kernel="tc_fully_connected_s8_wide", params_type="tc_fc_wide_params_t",
+                         params=params, args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
+                         consts=consts, scratch_bytes=row * 2)

@@ -6,8 +6,9 @@ import numpy as np
 
 from pipeline.codegen.lowering import Layer, LoweringContext, lowering, shape_text
 from pipeline.codegen.ops.common import c_array, pad_left
+from pipeline.codegen.params import CONSTANTS
 
-PAD_DIMS = 5  # TC_PAD_DIMS, TFLM's PadKernelMaxDimensionCount
+PAD_DIMS = CONSTANTS["TC_PAD_DIMS"].value
 
 
 @lowering("PAD", "PADV2")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pipeline.codegen.lowering import Layer, LoweringContext, dims, lowering, shape_text
 from pipeline.codegen.ops.common import act_range, padding
 
@@ -35,7 +33,7 @@ def average_pool(ctx: LoweringContext) -> Layer:
     layer = _pool(ctx, "tc_avg_pool_s8")
     o = ctx.op.options
     if int(o["filter_height"]) * int(o["filter_width"]) <= SIMD_MAX_WINDOW:
-        layer.dsp = replace(layer, kernel="tc_avg_pool_s8_simd")
+        layer.add_variant("dsp", layer.variant(kernel="tc_avg_pool_s8_simd"))
     return layer
 
 

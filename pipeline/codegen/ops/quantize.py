@@ -9,7 +9,7 @@ from pipeline.codegen.quant import INT8_MAX, INT8_MIN, quantize_multiplier
 def _affine(ctx: LoweringContext, kernel: str, zero_point: int, scale: float) -> Layer:
     inp, out = ctx.input(0), ctx.output()
     return Layer(index=ctx.op.index, op=ctx.op.opcode, kernel=kernel, params_type="tc_affine_params_t",
-                 params={"size": out.size, "zero_point": zero_point, "scale": f"{scale!r}f"},
+                 params={"size": out.size, "zero_point": zero_point, "scale": scale},
                  args=[ctx.ref(inp), ctx.ref(out)],
                  summary=f"{shape_text(inp.shape)} {inp.dtype} -> {shape_text(out.shape)} {out.dtype}")
 
@@ -26,7 +26,7 @@ def quantize(ctx: LoweringContext) -> Layer:
                  params_type="tc_unary_params_t",
                  params={"size": out.size, "input_zero_point": inp.zero_point,
                          "output_zero_point": out.zero_point, "multiplier": mult, "shift": shift,
-                         "alpha_multiplier": 0, "alpha_shift": 0, "act": f"{{{INT8_MIN}, {INT8_MAX}}}"},
+                         "alpha_multiplier": 0, "alpha_shift": 0, "act": {"min": INT8_MIN, "max": INT8_MAX}},
                  args=[ctx.ref(inp), ctx.ref(out)],
                  summary=f"{shape_text(inp.shape)} -> {shape_text(out.shape)}, requantize")
 

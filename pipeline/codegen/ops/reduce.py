@@ -7,9 +7,10 @@ import math
 
 from pipeline.codegen.lowering import Layer, LoweringContext, lowering, shape_text
 from pipeline.codegen.ops.common import c_array, pad_left
+from pipeline.codegen.params import CONSTANTS
 from pipeline.codegen.quant import quantize_multiplier
 
-MEAN_DIMS = 5  # TC_MEAN_DIMS, TFLM's kMaxNumberOfAxis
+MEAN_DIMS = CONSTANTS["TC_MEAN_DIMS"].value
 MAX_REDUCED_AXES = 2  # TFLM's kMaxNumberOfReducedAxis
 
 

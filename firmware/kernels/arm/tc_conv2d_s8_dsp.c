@@ -1,6 +1,8 @@
 /*
  * CONV_2D, int8, per-channel quantization, grouped when the filter depth is a
- * divisor of the input depth: Cortex-M4 DSP version of ../tc_conv2d_s8.c.
+ * divisor of the input depth: Cortex-M4 DSP version of ../tc_conv2d_s8.c, which
+ * the generator calls where tc_conv2d_s8_wide is refused (grouped convolution,
+ * a zero multiplier: pipeline/codegen/kernels.py).
  *
  * Shallow inputs (fewer than 4 channels, one group, patch of at most
  * TC_PATCH_MAX bytes; the first layer of digits has 1 channel): the per-row
@@ -123,8 +125,8 @@ static void conv_1x1(const tc_conv_params_t *p, const int8_t *input, const int8_
     }
 }
 
-void tc_conv2d_s8(const tc_conv_params_t *p, const int8_t *input, const int8_t *filter,
-                  const int32_t *bias, int8_t *output)
+void tc_conv2d_s8_dsp(const tc_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *bias, int8_t *output)
 {
     const int32_t depth = p->filter.c;
     const int32_t groups = p->input.c / depth;

@@ -1,13 +1,14 @@
 /*
  * FULLY_CONNECTED, int8, per-tensor or per-channel quantization: Cortex-M4 DSP
- * version of ../tc_fully_connected_s8.c. Two output neurons per pass share the
- * widened input row; both offsets ride on SXTAB16, so a non-zero filter zero
- * point costs nothing extra.
+ * version of ../tc_fully_connected_s8.c, called where tc_fully_connected_s8_wide
+ * is refused (a zero multiplier: pipeline/codegen/kernels.py). Two output
+ * neurons per pass share the widened input row; both offsets ride on SXTAB16,
+ * so a non-zero filter zero point costs nothing extra.
  */
 #include "tc_dsp.h"
 
-void tc_fully_connected_s8(const tc_fc_params_t *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, int8_t *output)
+void tc_fully_connected_s8_dsp(const tc_fc_params_t *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output)
 {
     const int32_t depth = p->input_depth;
     const int32_t out_depth = p->output_depth;
