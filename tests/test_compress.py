@@ -16,7 +16,7 @@ from pipeline.compress.finetune import CandidateFiles, CandidateSpec, export_wei
 from pipeline.compress.search import compress, compress_settings
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.pipeline import ModelBuild, stage_train
+from pipeline.pipeline import ModelBuild, run_until
 from tests.conftest import require_tool
 
 TINY = Path(__file__).parent / "fixtures" / "compress_tiny" / "config.toml"
@@ -75,7 +75,7 @@ def test_a_tfmot_candidate_converts_to_int8_the_generator_runs_bit_exact(kind: s
 
     require_tool("gcc", "sudo apt-get install gcc")
     b = _tiny(tmp_path)
-    stage_train(b)
+    run_until(b, "train")
     export_weights(b.dir / "model.keras", b.dir / "weights.npz")
     out = tmp_path / kind
     assert b.cfg.architecture is not None
