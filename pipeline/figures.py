@@ -142,6 +142,11 @@ def bounded_by(key: str) -> tuple[Figure, ...]:
     return tuple(f for f in FIGURES if f.budget == key)
 
 
+def measured_by(stage: str) -> tuple[Figure, ...]:
+    """The figures the stage ``stage`` measures."""
+    return tuple(f for f in FIGURES if f.stage == stage)
+
+
 def from_stages(results: Mapping[str, object]) -> dict[str, Any]:
     """Each figure's value from the result of the stage that measures it, the result's field of the
     figure's name (pipeline/pipeline.py, GRAPH); None where the stage did not run or measure it."""

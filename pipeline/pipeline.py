@@ -24,9 +24,20 @@ from pipeline.config import BUILD_DIR, ROOT, ModelConfig, load_config, model_con
 from pipeline.cycles import InferenceCycles, cycles_stage, measure_inference_cycles
 from pipeline.elf_sizes import SizeFigures
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.figures import from_stages
+from pipeline.figures import from_stages, measured_by
 from pipeline.fileutil import write_atomically
-from pipeline.firmware_run import BootRequest, RunFacts, RunFigures, SuiteFile, SuiteRun, boot_once, boot_stage
+from pipeline.firmware_run import (
+    BootRequest,
+    RunFacts,
+    RunFigures,
+    SuiteFile,
+    SuiteRun,
+    boot_once,
+    boot_stage,
+    compare_outputs,
+    run_figures,
+    saved_run,
+)
 from pipeline.metrics import budget_verdicts, table, write_metrics
 from pipeline.stagecache import Results, Stage, StageGraph, StageSpec
 
@@ -346,8 +357,6 @@ def require_emulator(emulator: str | None) -> None:
 
 def boot_figures(r: PipelineRun, facts: RunFacts) -> RunFigures:
     """The figures of the simulate stage's boot, evaluated now against the reference outputs."""
-    from pipeline.firmware_run import run_figures, saved_run
-
     reference = np.load(r.build.reference)
     labels = reference["labels"] if "labels" in reference.files else None
     return run_figures(saved_run(r.boot, facts), _expected_outputs(r.build), labels)
@@ -360,8 +369,6 @@ def _expected_outputs(b: ModelBuild) -> np.ndarray:
 
 
 def _report_boot(r: PipelineRun, facts: RunFacts) -> None:
-    from pipeline.firmware_run import compare_outputs, saved_run
-
     run, expected = saved_run(r.boot, facts), _expected_outputs(r.build)
     print(f"simulate: {len(run.report.vectors)} vectors, {compare_outputs(run.outputs(), expected).message()}, "
           f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})", flush=True)
@@ -378,7 +385,7 @@ def suite_sizes(results: Results) -> dict[str, int]:
     return {**results.of(BUILD).sizes(), **asdict(results.of(CODEGEN))}
 
 
-def test_firmware(r: PipelineRun, results: Results) -> Verdict:
+def robot_suite(r: PipelineRun, results: Results) -> Verdict:
     rc = run_robot_suite(r.build, r.emulator, suite_sizes(results))
     return Verdict(rc, SuiteRun.load(r.build.dir / "firmware_run.json"))
 
@@ -397,7 +404,7 @@ SIMULATE = StageSpec("simulate", ("build",), RunFacts, lambda r, _: boot_stage(r
 CYCLES = StageSpec("cycles", ("build",), InferenceCycles, lambda r, _: cycles_stage(r.build.elf, r.build.dir),
                    lambda r, _: measure_inference_cycles(r.build.elf, r.build.dir, r.build.cfg.emulator.wall_timeout_s),
                    "cycles/cycles.txt", check=_qemu)
-TEST_FIRMWARE = StageSpec("test-firmware", ("codegen", "build", "simulate", "cycles"), Verdict, None, test_firmware,
+TEST_FIRMWARE = StageSpec("test-firmware", ("codegen", "build", "simulate", "cycles"), Verdict, None, robot_suite,
                           "robot/, firmware_run.json")
 
 GRAPH: StageGraph[PipelineRun] = StageGraph(
@@ -406,9 +413,7 @@ GRAPH: StageGraph[PipelineRun] = StageGraph(
 
 def stage_label(spec: StageSpec[PipelineRun, Any]) -> str:
     """A stage's node in docs/architecture.md's diagram: its name, what it writes, the figures it measures."""
-    from pipeline import figures
-
-    measured = [f.name for f in figures.FIGURES if f.stage == spec.name]
+    measured = [f.name for f in measured_by(spec.name)]
     return "<br/>".join([f"<b>{spec.name}</b>", spec.doc, *([", ".join(measured)] if measured else [])])
 
 
@@ -487,7 +492,7 @@ def collect_metrics(r: PipelineRun, results: Results) -> dict[str, Any]:
 def run_all(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
     """Every stage of GRAPH, the Robot suite last; writes metrics.json and prints the budget table."""
     r = PipelineRun(b, emulator)
-    metrics = collect_metrics(r, GRAPH.run(r, TEST_FIRMWARE.name))
+    metrics = collect_metrics(r, GRAPH.run(r, *GRAPH.names))
     write_metrics(b.dir / "metrics.json", metrics)
     print()
     print(table(metrics))

@@ -143,9 +143,9 @@ class Stage:
         self.stamp.unlink(missing_ok=True)
 
 
-def run_stage(stage: Stage, work: Callable[[], R], kind: type[R], force: bool = False) -> tuple[R, bool]:
+def run_stage(stage: Stage, work: Callable[[], R], kind: type[R]) -> tuple[R, bool]:
     """Run ``work`` unless the stage is fresh; return (its result, of type ``kind``; whether it was reused)."""
-    if not force and stage.is_fresh() and (recorded := stage.recorded_result(kind)) is not None:
+    if stage.is_fresh() and (recorded := stage.recorded_result(kind)) is not None:
         print(f"[{stage.name}] reused: inputs unchanged", flush=True)
         return recorded, True
     stage.invalidate()
