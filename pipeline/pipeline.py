@@ -40,6 +40,7 @@ from pipeline.firmware_run import (
 )
 from pipeline.metrics import budget_verdicts, table, write_metrics
 from pipeline.stagecache import Results, Stage, StageGraph, StageSpec
+from pipeline.tools import QEMU, TOOLCHAIN, Tool
 
 PIPELINE = ROOT / "pipeline"
 BYO_VECTORS = 20  # random int8 inputs for a bring-your-own model without --inputs
@@ -342,10 +343,18 @@ def build(r: PipelineRun, _results: Results) -> Built:
     return Built(**asdict(fw.sizes), stack_bytes_static=st.total_bytes, toolchain=fw.toolchain_version)
 
 
-def _toolchain(_r: PipelineRun) -> None:
-    from pipeline.tools import TOOLCHAIN, check_tools
+def _toolchain(_r: PipelineRun) -> tuple[Tool, ...]:
+    return TOOLCHAIN
 
-    check_tools(TOOLCHAIN)
+
+def _emulator_tools(r: PipelineRun) -> tuple[Tool, ...]:
+    return (QEMU,) if r.boot.emulator == "qemu" else ()
+
+
+def _emulator_installed(r: PipelineRun) -> None:
+    """An emulator other than QEMU (a Tool, checked with the others) must be installed."""
+    if r.boot.emulator != "qemu":
+        require_emulator(r.boot.emulator)
 
 
 def require_emulator(emulator: str | None) -> None:
@@ -374,10 +383,8 @@ def _report_boot(r: PipelineRun, facts: RunFacts) -> None:
           f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})", flush=True)
 
 
-def _qemu(_r: PipelineRun) -> None:
-    from pipeline.tools import QEMU, check_tools
-
-    check_tools((QEMU,))  # the cycle estimate runs in QEMU whatever the emulator
+def _qemu(_r: PipelineRun) -> tuple[Tool, ...]:
+    return (QEMU,)  # the cycle estimate runs in QEMU whatever the emulator
 
 
 def suite_sizes(results: Results) -> dict[str, int]:
@@ -396,14 +403,14 @@ COMPRESS = StageSpec("compress", ("train",), CompressResult, None, compress, "co
 QUANTIZE = StageSpec("quantize", ("train", "compress"), Quantized, quantize_stage, quantize,
                      "NAME.tflite, reference.npz")
 CODEGEN = StageSpec("codegen", ("quantize",), Generated, codegen_stage, codegen, "generated/")
-BUILD = StageSpec("build", ("codegen",), Built, build_stage, build, "firmware/tinyml_fw.elf", check=_toolchain)
+BUILD = StageSpec("build", ("codegen",), Built, build_stage, build, "firmware/tinyml_fw.elf", tools=_toolchain)
 # The boot's fingerprint is pipeline/firmware_run.py's simulate_stage, which the Robot suite's setup shares.
 SIMULATE = StageSpec("simulate", ("build",), RunFacts, lambda r, _: boot_stage(r.boot),
                      lambda r, _: boot_once(r.boot), "simulate/EMULATOR/console.log, run.json",
-                     check=lambda r: require_emulator(r.emulator), report=_report_boot)
+                     tools=_emulator_tools, check=_emulator_installed, report=_report_boot)
 CYCLES = StageSpec("cycles", ("build",), InferenceCycles, lambda r, _: cycles_stage(r.build.elf, r.build.dir),
                    lambda r, _: measure_inference_cycles(r.build.elf, r.build.dir, r.build.cfg.emulator.wall_timeout_s),
-                   "cycles/cycles.txt", check=_qemu)
+                   "cycles/cycles.txt", tools=_qemu)
 TEST_FIRMWARE = StageSpec("test-firmware", ("codegen", "build", "simulate", "cycles"), Verdict, None, robot_suite,
                           "robot/, firmware_run.json")
 

@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from pipeline.config import ROOT
 from pipeline.fileutil import sha256_file, write_atomically
+from pipeline.tools import Tool, check_tools
 
 R = TypeVar("R")
 Ctx = TypeVar("Ctx")
@@ -196,6 +197,10 @@ def _never_skipped(_ctx: Any) -> str | None:
     return None
 
 
+def _no_tools(_ctx: Any) -> tuple[Tool, ...]:
+    return ()
+
+
 @dataclass(frozen=True)
 class StageSpec(Generic[Ctx, R]):
     """One stage, declared once: what it depends on, what fingerprints it, what it does and returns.
@@ -204,9 +209,10 @@ class StageSpec(Generic[Ctx, R]):
     inputs, outputs) its reuse is decided on; None for a stage that is never reused (a verdict).
     ``run(ctx, results)`` does the work, reading the results of the stages of ``after``, and returns a
     ``result`` (a frozen dataclass: it is what the stamp records). ``skip(ctx)`` gives the reason the stage
-    does not apply to ``ctx`` (a bring-your-own model has nothing to train), or None. ``check(ctx)`` fails
-    at once, before any stage runs, when a tool the stage needs is missing. ``report`` prints what a run
-    or a reused result measured, evaluated again each time.
+    does not apply to ``ctx`` (a bring-your-own model has nothing to train), or None. ``tools(ctx)`` are
+    the external tools it runs: before any stage runs, every missing one of every stage is reported at
+    once; ``check(ctx)`` fails, also before any stage runs, for a need that is not such a tool (Renode).
+    ``report`` prints what a run or a reused result measured, evaluated again each time.
     """
 
     name: str
@@ -216,6 +222,7 @@ class StageSpec(Generic[Ctx, R]):
     run: Callable[[Ctx, Results], R]
     doc: str  # one line: what it makes (docs/architecture.md's diagram shows it)
     skip: Callable[[Ctx], str | None] = _never_skipped
+    tools: Callable[[Ctx], tuple[Tool, ...]] = _no_tools
     check: Callable[[Ctx], None] | None = None
     report: Callable[[Ctx, R], None] | None = None
 
@@ -271,9 +278,11 @@ class StageGraph(Generic[Ctx]):
         """Run or reuse the ``targets`` and every stage they depend on. ``given``: stages whose outputs the
         caller made itself (a compression candidate's .tflite): neither they nor what only they need run."""
         stages = self.upstream(*targets, given=given)
-        for spec in stages:
-            if spec.check is not None and spec.name not in given:
+        running = [spec for spec in stages if spec.name not in given]
+        for spec in running:
+            if spec.check is not None:
                 spec.check(ctx)
+        check_tools(tuple(dict.fromkeys(tool for spec in running for tool in spec.tools(ctx))))
         results = Results()
         for spec in stages:
             reason = "made by the caller" if spec.name in given else spec.skip(ctx)
