@@ -253,7 +253,10 @@ class SuiteFile:
 
     @staticmethod
     def load(path: Path) -> SuiteFile:
-        suite: SuiteFile = decode(SuiteFile, json.loads(path.read_text()))
+        try:
+            suite: SuiteFile = decode(SuiteFile, json.loads(path.read_text()))
+        except ValueError as err:  # a suite file of another version, or edited by hand
+            raise ValueError(f"{path}: not a suite file of this pipeline ({err}); run invoke test-firmware") from None
         return suite
 
     def boot(self, emulator: str) -> BootRequest:
