@@ -62,7 +62,7 @@ def all(c, model="digits", emulator=None, tflite=None, inputs=None, config=None)
 @_reported
 def train(c, model="digits"):
     """Train the model's Keras architecture (reused when unchanged)."""
-    entry.stage_train(_build(model, None, None, None))
+    entry.run_until(_build(model, None, None, None), "train")
 
 
 @task(help=_help(*BYO))
@@ -97,8 +97,14 @@ def simulate(c, model="digits", emulator=None, tflite=None, inputs=None, config=
 @_reported
 def test_firmware(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):
     """Run the Robot suite against the firmware (never cached)."""
-    if entry.run_until(_build(model, tflite, inputs, config), "test-firmware", emulator):
+    if not entry.run_firmware_suite(_build(model, tflite, inputs, config), emulator):
         raise Exit("the Robot suite failed", code=1)
+
+
+@task
+def graph(c):
+    """Print the stage graph as Mermaid, from its declaration (docs/architecture.md shows it)."""
+    print(entry.graph_mermaid())
 
 
 @task(help={"fast": "only the fast tier: unit tests and generated C on the host, no firmware (< 3 min)"})

@@ -26,6 +26,7 @@ from pipeline.config import BUILD_DIR, ROOT
 from pipeline.cycles import estimate_cycles
 from pipeline.entry import model_build, run_until
 from pipeline.fileutil import write_atomically
+from pipeline.pipeline import BUILD, CYCLES, SIMULATE, PipelineRun, boot_figures
 from pipeline.profile import profile_model
 
 BENCH_EMULATOR = "qemu"  # the exact instruction counter
@@ -88,12 +89,13 @@ def bench_model(name: str) -> BenchResult:
     """Build (or reuse) one model up to the QEMU run and collect its figures."""
     b = model_build(name)
     reference = b.cfg.reference
-    sizes = run_until(b, "build")["sizes"]
-    instructions = int(run_until(b, "simulate", BENCH_EMULATOR)["instructions_per_inference"])
+    booted = run_until(b, SIMULATE.name, BENCH_EMULATOR)
+    sizes = booted.of(BUILD)
+    instructions = boot_figures(PipelineRun(b, BENCH_EMULATOR), booted.of(SIMULATE)).instructions_per_inference
     codegen = json.loads((b.generated / "codegen.json").read_text())
     macs = int(codegen["macs"])
     profiled = {p.index: p.instructions for p in profile_model(b)}
-    cycles = run_until(b, "cycles")
+    cycles = run_until(b, CYCLES.name).of(CYCLES)
     peer_instructions, peer_cycles = _peer(b.name)
     return BenchResult(
         model=b.name,
@@ -101,17 +103,17 @@ def bench_model(name: str) -> BenchResult:
         instructions_per_inference=instructions,
         mac_per_instruction=round(macs / instructions, 4) if instructions else 0.0,
         model_bytes=int(codegen["model_bytes"]),
-        model_flash_bytes=int(sizes["model_flash_bytes"]),
-        arena_bytes=int(sizes["arena_bytes"]),
-        ram_bytes=int(sizes["ram_bytes"]),
+        model_flash_bytes=sizes.model_flash_bytes,
+        arena_bytes=sizes.arena_bytes,
+        ram_bytes=sizes.ram_bytes,
         layers=[
             LayerBench(str(layer["op"]), int(layer["macs"]), profiled.get(int(layer["index"]), 0))
             for layer in codegen["layers"]
         ],
         tflm_cmsis_nn_instructions=peer_instructions or reference.get("tflm_cmsis_nn_instructions"),
         target_instructions=reference.get("target_instructions"),
-        estimated_cycles_per_inference=int(cycles["estimated_cycles_per_inference"]),
-        latency_ms=float(cycles["latency_ms"]),
+        estimated_cycles_per_inference=cycles.estimated_cycles_per_inference,
+        latency_ms=cycles.latency_ms,
         tflm_cmsis_nn_cycles=peer_cycles,
     )
 

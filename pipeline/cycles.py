@@ -187,12 +187,20 @@ def estimate_cycles(elf: Path, function: str, params: CycleParams = CycleParams(
     return CycleEstimate(elf, function, params, calls)
 
 
-def inference_cycles(elf: Path, build_dir: Path, wall_timeout_s: float) -> dict[str, float]:
-    """The cycles stage: the estimate of INFERENCE_FUNCTION in ``elf``, reused while the ELF, the cycle
-    model's code and QEMU's version are unchanged (the pipeline and the Robot suite share it)."""
+@dataclass(frozen=True)
+class InferenceCycles:
+    """The cycles stage's result: the figures of pipeline/figures.py it measures."""
+
+    estimated_cycles_per_inference: int
+    latency_ms: float
+    clock_hz: int
+
+
+def cycles_stage(elf: Path, build_dir: Path) -> Stage:
+    """The cycle run's fingerprint: the ELF, the cycle model's code and plugin, QEMU's version."""
     backend = QemuBackend()
     backend.check_available()
-    stage = Stage(
+    return Stage(
         "cycles",
         build_dir,
         (ROOT / "pipeline" / "cycles.py", ROOT / "pipeline" / "thumb_timing.py", PLUGIN_DIR),
@@ -201,16 +209,22 @@ def inference_cycles(elf: Path, build_dir: Path, wall_timeout_s: float) -> dict[
         {"qemu": backend.version()},
     )
 
-    def work() -> dict[str, float]:
-        est = estimate_cycles(elf, INFERENCE_FUNCTION, workdir=build_dir / "cycles", wall_timeout_s=wall_timeout_s)
-        call = est.median_call()
-        print(f"cycles: {est.cycles_per_call:,} estimated cycles per inference ({est.latency_ms:g} ms at "
-              f"{est.params.clock_hz / 1e6:g} MHz), {100 * call.flash_stall_cycles / call.cycles:.1f}% stalled "
-              "on flash", flush=True)
-        return {"estimated_cycles_per_inference": est.cycles_per_call, "latency_ms": est.latency_ms,
-                "clock_hz": est.params.clock_hz}
 
-    return run_stage(stage, work)[0]
+def measure_inference_cycles(elf: Path, build_dir: Path, wall_timeout_s: float) -> InferenceCycles:
+    """The cycles stage's work: the estimate of INFERENCE_FUNCTION in ``elf``, in build_dir/cycles/."""
+    est = estimate_cycles(elf, INFERENCE_FUNCTION, workdir=build_dir / "cycles", wall_timeout_s=wall_timeout_s)
+    call = est.median_call()
+    print(f"cycles: {est.cycles_per_call:,} estimated cycles per inference ({est.latency_ms:g} ms at "
+          f"{est.params.clock_hz / 1e6:g} MHz), {100 * call.flash_stall_cycles / call.cycles:.1f}% stalled "
+          "on flash", flush=True)
+    return InferenceCycles(est.cycles_per_call, est.latency_ms, est.params.clock_hz)
+
+
+def inference_cycles(elf: Path, build_dir: Path, wall_timeout_s: float) -> InferenceCycles:
+    """The cycles stage, reused while its fingerprint is unchanged (the Robot suite's way to the stage
+    of the pipeline's graph: the same stamp)."""
+    return run_stage(cycles_stage(elf, build_dir), lambda: measure_inference_cycles(elf, build_dir, wall_timeout_s),
+                     InferenceCycles)[0]
 
 
 def format_estimate(est: CycleEstimate) -> str:

@@ -7,22 +7,17 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 from pipeline.config import BUILD_DIR, MODELS_DIR, ROOT
 from pipeline.errors import PipelineError
 from pipeline.pipeline import (
+    TEST_FIRMWARE,
     ModelBuild,
+    graph_mermaid,
     model_build,
     require_emulator,
     run_all,
-    run_robot_suite,
-    stage_build,
-    stage_codegen,
-    stage_cycles,
-    stage_quantize,
-    stage_simulate,
-    stage_train,
+    run_until,
 )
 
 __all__ = [
@@ -30,39 +25,23 @@ __all__ = [
     "PipelineError",
     "clean",
     "export_model",
+    "graph_mermaid",
     "model_build",
     "run_all",
+    "run_firmware_suite",
     "run_renode_native",
     "run_test_suite",
     "run_until",
-    "stage_train",
 ]
 
-STAGES = ("train", "quantize", "codegen", "build", "simulate", "test-firmware")
 # The fast tier (pytest markers, pyproject.toml): unit tests and generated C on the host, no firmware.
 FAST_TESTS = "not emulator and not toolchain and not slow"
 
 
-def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Any:
-    """Run (or reuse) the stages up to ``last``; return that stage's result."""
-    if last in ("simulate", "test-firmware"):
-        require_emulator(emulator)
-    results: dict[str, Any] = {"train": stage_train(b), "quantize": stage_quantize(b, emulator)}
-    if last in ("train", "quantize"):
-        return results[last]
-    results["codegen"] = stage_codegen(b)
-    if last == "codegen":
-        return results["codegen"]
-    results["build"] = stage_build(b)
-    if last == "build":
-        return results["build"]
-    if last == "simulate":
-        return stage_simulate(b, emulator)
-    if last == "cycles":
-        return stage_cycles(b)
-    sizes = {**results["build"]["sizes"], "model_bytes": results["codegen"]["model_bytes"],
-             "arena_bytes": results["codegen"]["arena_bytes"]}
-    return run_robot_suite(b, emulator, sizes)
+def run_firmware_suite(b: ModelBuild, emulator: str | None = None) -> bool:
+    """`invoke test-firmware`: the stages up to the Robot suite (reused when unchanged), then the suite;
+    True if it passed."""
+    return run_until(b, TEST_FIRMWARE.name, emulator).of(TEST_FIRMWARE).robot_exit_code == 0
 
 
 def compress_model(b: ModelBuild, emulator: str | None = None) -> str:

@@ -11,6 +11,7 @@ figure is one entry here plus the code that measures it (docs/architecture.md,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +142,12 @@ def bounded_by(key: str) -> tuple[Figure, ...]:
     return tuple(f for f in FIGURES if f.budget == key)
 
 
-def from_stages(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Each figure's value from the result of the stage that measures it (None where it did not)."""
-    return {f.name: results.get(f.stage, {}).get(f.name) for f in FIGURES}
+def measured_by(stage: str) -> tuple[Figure, ...]:
+    """The figures the stage ``stage`` measures."""
+    return tuple(f for f in FIGURES if f.stage == stage)
+
+
+def from_stages(results: Mapping[str, object]) -> dict[str, Any]:
+    """Each figure's value from the result of the stage that measures it, the result's field of the
+    figure's name (pipeline/pipeline.py, GRAPH); None where the stage did not run or measure it."""
+    return {f.name: getattr(results.get(f.stage), f.name, None) for f in FIGURES}

@@ -11,9 +11,8 @@ parsed again on every call: figures and verdicts are never taken from a cache.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -21,8 +20,9 @@ from pipeline.config import ROOT
 from pipeline.emulators import select_backend
 from pipeline.emulators.base import EmulatorRun
 from pipeline.errors import EmulatorError
+from pipeline.fileutil import write_atomically
 from pipeline.firmware_log import CountModel, FirmwareReport, median_instructions, parse_console
-from pipeline.stagecache import Stage, run_stage
+from pipeline.stagecache import Stage, decode, encode, run_stage
 
 # The firmware reports counter=dwt only after its probe saw exactly one CYCCNT tick per
 # executed instruction (firmware/board/cycle_counter.c); SysTick's unit comes from the emulator.
@@ -139,19 +139,30 @@ def simulate_stage(req: BootRequest, emulator_version: str) -> Stage:
     )
 
 
-def simulate(req: BootRequest) -> FirmwareRun:
-    """The run of ``req.elf``: the saved one while the boot's fingerprint is unchanged, else a new boot."""
+def boot_stage(req: BootRequest) -> Stage:
+    """:func:`simulate_stage` with the installed emulator's version (the emulator must be installed)."""
     backend = select_backend(req.emulator)
     backend.check_available()
-    stage = simulate_stage(req, backend.version())
+    return simulate_stage(req, backend.version())
 
-    def work() -> dict[str, Any]:
-        console, facts = _boot(req.elf, req.workdir, req.emulator, req.wall_timeout_s, req.emulated_timeout_s)
-        save_run(read_run(console, facts), req.workdir / "run.json", asdict(facts))
-        return asdict(facts)
 
-    recorded, _reused = run_stage(stage, work)
-    return read_run(req.workdir / "console.log", RunFacts(**recorded))
+def boot_once(req: BootRequest) -> RunFacts:
+    """The simulate stage's work: boot, save the console and run.json; what the stamp records."""
+    console, facts = _boot(req.elf, req.workdir, req.emulator, req.wall_timeout_s, req.emulated_timeout_s)
+    save_run(read_run(console, facts), req.workdir / "run.json", asdict(facts))
+    return facts
+
+
+def saved_run(req: BootRequest, facts: RunFacts) -> FirmwareRun:
+    """The run the simulate stage left for ``req``, its console parsed again."""
+    return read_run(req.workdir / "console.log", facts)
+
+
+def simulate(req: BootRequest) -> FirmwareRun:
+    """The run of ``req.elf``: the saved one while the boot's fingerprint is unchanged, else a new boot
+    (the Robot suite's way to the simulate stage of the pipeline's graph: the same stamp)."""
+    facts, _reused = run_stage(boot_stage(req), lambda: boot_once(req), RunFacts)
+    return saved_run(req, facts)
 
 
 def counter_unit(counter_source: str, systick_ticks_per_instruction: float) -> float:
@@ -200,21 +211,75 @@ def compare_outputs(actual: np.ndarray, expected: np.ndarray) -> BitExactness:
     return BitExactness(matched, total, first, tuple(int(v) for v in expected[first]), got)
 
 
-def run_figures(run: FirmwareRun, expected: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
-    """The figures of pipeline/figures.py that a boot measures (stage "simulate"), evaluated now
-    against the reference outputs ``expected`` and the ``labels`` (None: accuracy not applicable)."""
+@dataclass(frozen=True)
+class RunFigures:
+    """The figures of pipeline/figures.py that a boot measures (stage "simulate")."""
+
+    instructions_per_inference: int
+    counter_source: str
+    bit_exact_matched: int
+    bit_exact_total: int
+    target_accuracy: float | None  # None: the inputs have no labels
+    stack_bytes_measured: int | None
+
+
+def run_figures(run: FirmwareRun, expected: np.ndarray, labels: np.ndarray | None) -> RunFigures:
+    """The boot's figures, evaluated now against the reference outputs ``expected`` and the ``labels``
+    (None: accuracy not applicable)."""
     exact = compare_outputs(run.outputs(), expected)
     accuracy = None
     if labels is not None and len(run.report.vectors) == len(labels):
         accuracy = float(np.mean(run.predicted() == labels))
-    return {
-        "instructions_per_inference": run.instructions_per_inference,
-        "counter_source": run.counter_source,
-        "bit_exact_matched": exact.matched,
-        "bit_exact_total": exact.total,
-        "target_accuracy": accuracy,
-        "stack_bytes_measured": run.report.stack_used,
-    }
+    return RunFigures(run.instructions_per_inference, run.counter_source, exact.matched, exact.total, accuracy,
+                      run.report.stack_used)
+
+
+@dataclass(frozen=True)
+class SuiteFile:
+    """suite.json: everything the Robot suite is given (pipeline/pipeline.py writes it for each suite run)."""
+
+    model: str
+    build_dir: Path
+    elf: Path
+    reference: Path
+    config: Path
+    budgets: dict[str, float]
+    sizes: dict[str, int]  # the build's and the generator's figures, by figure name
+    wall_timeout_s: float
+    emulated_timeout_s: float
+
+    def write(self, path: Path) -> None:
+        write_atomically(path, json.dumps(encode(self), indent=2) + "\n")
+
+    @staticmethod
+    def load(path: Path) -> SuiteFile:
+        try:
+            suite: SuiteFile = decode(SuiteFile, json.loads(path.read_text()))
+        except ValueError as err:  # a suite file of another version, or edited by hand
+            raise ValueError(f"{path}: not a suite file of this pipeline ({err}); run invoke test-firmware") from None
+        return suite
+
+    def boot(self, emulator: str) -> BootRequest:
+        """The simulate stage's boot this suite evaluates, on ``emulator``."""
+        return BootRequest(self.elf, self.build_dir, emulator, self.wall_timeout_s, self.emulated_timeout_s)
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """firmware_run.json, as the Robot suite evaluated the boot: which emulator, and the figures."""
+
+    emulator: str
+    emulator_version: str
+    figures: RunFigures
+
+    @staticmethod
+    def load(path: Path) -> SuiteRun | None:
+        """The suite's record of its run; None when the suite wrote none (its setup failed)."""
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        figures = decode(RunFigures, {f.name: data[f.name] for f in fields(RunFigures)})
+        return SuiteRun(data["emulator"], data["emulator_version"], figures)
 
 
 def save_run(run: FirmwareRun, path: Path, extra: dict[str, object]) -> None:

@@ -1,28 +1,46 @@
-"""The whole pipeline for one model: train, quantize, codegen, build, simulate, test-firmware.
+"""The whole pipeline for one model, declared once as a stage graph (:data:`GRAPH`).
 
-Each stage is a function of a :class:`ModelBuild` (where the model's config and
-outputs are); stages that have not changed are reused (see stagecache). The
-Robot suite is never reused: its verdict is always fresh.
+train -> quantize -> codegen -> build -> simulate, cycles -> test-firmware. Each stage is a
+:class:`~pipeline.stagecache.StageSpec`: the stages it depends on, its fingerprint (code,
+templates, config, tool and emulator versions, platform files, inputs, outputs), its work and
+its typed result. ``invoke all`` (:func:`run_all`), each stage's task (pipeline.entry.run_until),
+reuse and the "[stage] running / reused" lines all come from it. The Robot suite has no
+fingerprint: its verdict is always fresh.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pipeline.compress.search import CompressResult
 from pipeline.config import BUILD_DIR, ROOT, ModelConfig, load_config, model_config
+from pipeline.cycles import InferenceCycles, cycles_stage, measure_inference_cycles
+from pipeline.elf_sizes import SizeFigures
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.figures import from_stages
+from pipeline.figures import from_stages, measured_by
 from pipeline.fileutil import write_atomically
+from pipeline.firmware_run import (
+    BootRequest,
+    RunFacts,
+    RunFigures,
+    SuiteFile,
+    SuiteRun,
+    boot_once,
+    boot_stage,
+    compare_outputs,
+    run_figures,
+    saved_run,
+)
 from pipeline.metrics import budget_verdicts, table, write_metrics
-from pipeline.stagecache import Stage, run_stage
+from pipeline.stagecache import Results, Stage, StageGraph, StageSpec
+from pipeline.tools import QEMU, TOOLCHAIN, Tool
 
 PIPELINE = ROOT / "pipeline"
 BYO_VECTORS = 20  # random int8 inputs for a bring-your-own model without --inputs
@@ -94,6 +112,69 @@ def model_build(
     return ModelBuild(cfg, tflite_source=tflite.resolve(), inputs_source=inputs.resolve() if inputs else None)
 
 
+# --- the stages' typed results ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """What every stage of the graph is run for: one model's build, on one emulator (None: the default)."""
+
+    build: ModelBuild
+    emulator: str | None = None
+
+    @property
+    def boot(self) -> BootRequest:
+        """The simulate stage's boot of this build's ELF."""
+        from pipeline.emulators import default_emulator
+
+        b = self.build
+        return BootRequest(b.elf, b.dir, self.emulator or default_emulator(), b.cfg.emulator.wall_timeout_s,
+                           b.cfg.emulator.emulated_timeout_s)
+
+
+@dataclass(frozen=True)
+class Trained:
+    float_accuracy: float | None  # None: the held-out split has no labels
+    parameters: int
+
+
+@dataclass(frozen=True)
+class Quantized:
+    int8_accuracy: float | None  # None: no labels (a bring-your-own model's inputs)
+    litert_disagreements: int
+    vectors: int
+    candidate: str | None = None  # the [compress] candidate this model is
+    float_accuracy: float | None = None  # that candidate's, after pruning and fine-tuning
+
+
+@dataclass(frozen=True)
+class Generated:
+    model_bytes: int
+    arena_bytes: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class Built(SizeFigures):
+    stack_bytes_static: int  # the call graph's worst case (pipeline/stack_usage.py)
+    toolchain: str  # first line of `arm-none-eabi-gcc --version`
+
+    def sizes(self) -> dict[str, int]:
+        """The size figures by name (the toolchain's version is not one)."""
+        return {k: v for k, v in asdict(self).items() if k != "toolchain"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The Robot suite's: its exit code and the boot's figures as it evaluated them (never cached)."""
+
+    robot_exit_code: int
+    run: SuiteRun | None  # None: the suite could not evaluate a run (its setup failed)
+
+
+# --- the stages --------------------------------------------------------------------------------------
+
+
 def _config_section(b: ModelBuild, *sections: str) -> dict[str, Any]:
     return {s: b.cfg.raw.get(s) for s in sections}
 
@@ -106,82 +187,84 @@ def check_input_shape(b: ModelBuild, model: Any) -> None:
         raise ConfigError(f"{b.cfg.path}: [model] input_shape = {wanted}, but {model.path} takes input shape {actual}")
 
 
-# --- stages -----------------------------------------------------------------------------------------
+def _byo(r: PipelineRun) -> str | None:
+    b = r.build
+    return f"{b.name} is a bring-your-own .tflite (nothing to train)" if b.tflite_source is not None else None
 
 
-def stage_train(b: ModelBuild) -> dict[str, Any]:
-    if b.tflite_source is not None:
-        print(f"[train] skipped: {b.name} is a bring-your-own .tflite (nothing to train)", flush=True)
-        return {}
+def train_stage(r: PipelineRun, _results: Results) -> Stage:
+    b = r.build
     assert b.cfg.architecture is not None
-    stage = Stage(
-        "train",
-        b.dir,
-        (PIPELINE / "train.py", PIPELINE / "datasets.py", b.cfg.architecture),
-        (),
-        (b.dir / "model.keras", b.dir / "dataset.npz"),
-        _config_section(b, "model", "dataset", "training"),
-    )
-
-    def work() -> dict[str, Any]:
-        from pipeline.train import train
-
-        r = train(b.cfg, b.dir)
-        return {"float_accuracy": r.float_accuracy, "parameters": r.parameters}
-
-    return run_stage(stage, work)[0]
+    return Stage("train", b.dir, (PIPELINE / "train.py", PIPELINE / "datasets.py", b.cfg.architecture), (),
+                 (b.dir / "model.keras", b.dir / "dataset.npz"), _config_section(b, "model", "dataset", "training"))
 
 
-def stage_quantize(b: ModelBuild, emulator: str | None = None) -> dict[str, Any]:
-    """The int8 .tflite and its reference outputs: converted from model.keras, or, for a model with a
-    [compress] section (unless ``apply = false``), the candidate `invoke compress` chose (measured on
-    ``emulator``)."""
-    code = (PIPELINE / "quantize.py", PIPELINE / "convert.py", PIPELINE / "reference.py")
+def train(r: PipelineRun, _results: Results) -> Trained:
+    from pipeline.train import train as fit
+
+    t = fit(r.build.cfg, r.build.dir)
+    return Trained(t.float_accuracy, t.parameters)
+
+
+def _not_compressed(r: PipelineRun) -> str | None:
+    b = r.build
+    if b.tflite_source is not None:
+        return f"{b.name} is a bring-your-own .tflite"
+    compress = b.cfg.raw.get("compress")
+    if compress is None:
+        return f"{b.name} has no [compress] section"
+    return None if compress.get("apply", True) else f"{b.cfg.path}: [compress] apply = false"
+
+
+def compress(r: PipelineRun, _results: Results) -> CompressResult:
+    """`invoke compress`'s search (pipeline/compress/search.py): each candidate reused when unchanged."""
+    from pipeline.compress.search import compress as search
+
+    return search(r.build, r.emulator)
+
+
+QUANTIZE_CODE = (PIPELINE / "quantize.py", PIPELINE / "convert.py", PIPELINE / "reference.py")
+
+
+def quantize_stage(r: PipelineRun, results: Results) -> Stage:
+    """Three ways to the int8 .tflite and its reference: a bring-your-own .tflite, the candidate
+    `invoke compress` chose, or model.keras converted."""
+    b, chosen = r.build, results.get(COMPRESS)
     if b.tflite_source is not None:
         inputs = (b.tflite_source,) + ((b.inputs_source,) if b.inputs_source else ())
-        stage = Stage("quantize", b.dir, code, inputs, (b.tflite, b.reference), {"vectors": BYO_VECTORS})
-        return run_stage(stage, lambda: _byo_reference(b))[0]
-    compress = b.cfg.raw.get("compress")
-    if compress is not None and compress.get("apply", True):
-        return _compressed_reference(b, emulator)
-    stage = Stage(
-        "quantize",
-        b.dir,
-        code,
-        (b.dir / "model.keras", b.dir / "dataset.npz"),
-        (b.tflite, b.reference),
-        _config_section(b, "quantization", "training"),
-    )
-
-    def work() -> dict[str, Any]:
-        from pipeline.quantize import quantize
-
-        r = quantize(b.cfg, b.dir / "model.keras", b.dir / "dataset.npz", b.dir)
-        return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors}
-
-    return run_stage(stage, work)[0]
+        return Stage("quantize", b.dir, QUANTIZE_CODE, inputs, (b.tflite, b.reference), {"vectors": BYO_VECTORS})
+    if chosen is not None:
+        return Stage("quantize", b.dir, (PIPELINE / "quantize.py", PIPELINE / "reference.py"),
+                     (chosen.chosen_tflite, b.dir / "dataset.npz"), (b.tflite, b.reference),
+                     {"candidate": chosen.chosen})
+    return Stage("quantize", b.dir, QUANTIZE_CODE, (b.dir / "model.keras", b.dir / "dataset.npz"),
+                 (b.tflite, b.reference), _config_section(b, "quantization", "training"))
 
 
-def _compressed_reference(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
-    from pipeline.compress.search import compress
+def quantize(r: PipelineRun, results: Results) -> Quantized:
+    b, chosen = r.build, results.get(COMPRESS)
+    if b.tflite_source is not None:
+        return _byo_reference(b)
+    if chosen is not None:
+        return _compressed_reference(b, chosen)
+    from pipeline.quantize import quantize as convert
+
+    q = convert(b.cfg, b.dir / "model.keras", b.dir / "dataset.npz", b.dir)
+    return Quantized(q.int8_accuracy, q.litert_disagreements, q.vectors)
+
+
+def _compressed_reference(b: ModelBuild, chosen: CompressResult) -> Quantized:
     from pipeline.quantize import held_out_reference
 
-    result = compress(b, emulator)
-    chosen, row = result.chosen_tflite, next(r for r in result.candidates if r["name"] == result.chosen)
-    stage = Stage("quantize", b.dir, (PIPELINE / "quantize.py", PIPELINE / "reference.py"),
-                  (chosen, b.dir / "dataset.npz"), (b.tflite, b.reference), {"candidate": result.chosen})
-
-    def work() -> dict[str, Any]:
-        print(f"quantize: {b.name} is the candidate invoke compress chose, {result.chosen} ({chosen})", flush=True)
-        write_atomically(b.tflite, chosen.read_bytes())
-        r = held_out_reference(b.tflite, b.dir / "dataset.npz", b.dir)
-        return {"int8_accuracy": r.int8_accuracy, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors,
-                "candidate": result.chosen, "float_accuracy": row["float_accuracy"]}
-
-    return run_stage(stage, work)[0]
+    row = next(c for c in chosen.candidates if c["name"] == chosen.chosen)
+    print(f"quantize: {b.name} is the candidate invoke compress chose, {chosen.chosen} ({chosen.chosen_tflite})",
+          flush=True)
+    write_atomically(b.tflite, chosen.chosen_tflite.read_bytes())
+    q = held_out_reference(b.tflite, b.dir / "dataset.npz", b.dir)
+    return Quantized(q.int8_accuracy, q.litert_disagreements, q.vectors, chosen.chosen, row["float_accuracy"])
 
 
-def _byo_reference(b: ModelBuild) -> dict[str, Any]:
+def _byo_reference(b: ModelBuild) -> Quantized:
     from pipeline.codegen.validate import validate_model
     from pipeline.quantize import record_reference
     from pipeline.tflite.reader import read_model
@@ -204,137 +287,161 @@ def _byo_reference(b: ModelBuild) -> dict[str, Any]:
         print(f"quantize: no --inputs given: {BYO_VECTORS} random int8 inputs (seed {BYO_SEED})", flush=True)
     b.dir.mkdir(parents=True, exist_ok=True)
     write_atomically(b.tflite, b.tflite_source.read_bytes())
-    r = record_reference(b.tflite, inputs.reshape(len(inputs), *inp.shape[1:]), None, b.reference)
-    return {"int8_accuracy": None, "litert_disagreements": r.litert_disagreements, "vectors": r.vectors}
+    q = record_reference(b.tflite, inputs.reshape(len(inputs), *inp.shape[1:]), None, b.reference)
+    return Quantized(None, q.litert_disagreements, q.vectors)
 
 
-def codegen_stage(b: ModelBuild) -> Stage:
+def codegen_stage(r: PipelineRun, _results: Results) -> Stage:
     """Codegen depends on the generator's code and templates, the .tflite and the reference inputs."""
-    return Stage(
-        "codegen",
-        b.dir,
-        (PIPELINE / "codegen", PIPELINE / "tflite"),
-        (b.tflite, b.reference),
-        (b.generated,),
-        {"name": b.name, "input_shape": b.cfg.raw.get("model", {}).get("input_shape")},
-    )
+    b = r.build
+    return Stage("codegen", b.dir, (PIPELINE / "codegen", PIPELINE / "tflite"), (b.tflite, b.reference),
+                 (b.generated,), {"name": b.name, "input_shape": b.cfg.raw.get("model", {}).get("input_shape")})
 
 
-def stage_codegen(b: ModelBuild) -> dict[str, Any]:
-    stage = codegen_stage(b)
+def codegen(r: PipelineRun, _results: Results) -> Generated:
+    from pipeline.codegen.generator import generate
+    from pipeline.tflite.reader import read_model
 
-    def work() -> dict[str, Any]:
-        from pipeline.codegen.generator import generate
-        from pipeline.tflite.reader import read_model
-
-        model = read_model(b.tflite)
-        check_input_shape(b, model)
-        inputs = np.load(b.reference)["inputs"]
-        r = generate(model, b.generated, b.name, inputs.reshape(len(inputs), -1))
-        print(
-            f"codegen: {len(r.layers)} layers, {r.macs:,} MACs, model_bytes {r.model_bytes:,}, "
-            f"arena_bytes {r.arena_bytes:,} -> {b.generated}",
-            flush=True,
-        )
-        return {"model_bytes": r.model_bytes, "arena_bytes": r.arena_bytes, "macs": r.macs}
-
-    return run_stage(stage, work)[0]
+    b = r.build
+    model = read_model(b.tflite)
+    check_input_shape(b, model)
+    inputs = np.load(b.reference)["inputs"]
+    g = generate(model, b.generated, b.name, inputs.reshape(len(inputs), -1))
+    print(f"codegen: {len(g.layers)} layers, {g.macs:,} MACs, model_bytes {g.model_bytes:,}, "
+          f"arena_bytes {g.arena_bytes:,} -> {b.generated}", flush=True)
+    return Generated(g.model_bytes, g.arena_bytes, g.macs)
 
 
 def _stack_bytes(b: ModelBuild) -> int:
     return int(b.cfg.budgets.get("max_stack_bytes", 8192))
 
 
-def build_stage(b: ModelBuild) -> Stage:
+def build_stage(r: PipelineRun, _results: Results) -> Stage:
     """The build depends on the firmware sources, the build modules and the generated C."""
+    b = r.build
+    firmware = ROOT / "firmware"
     return Stage(
         "build",
         b.dir,
-        (
-            ROOT / "firmware" / "app",
-            ROOT / "firmware" / "board",
-            ROOT / "firmware" / "kernels",
-            ROOT / "firmware" / "cmake",
-            ROOT / "firmware" / "CMakeLists.txt",
-            PIPELINE / "build.py",
-            PIPELINE / "elf_sizes.py",
-            PIPELINE / "stack_usage.py",
-        ),
+        (*(firmware / d for d in ("app", "board", "kernels", "cmake", "CMakeLists.txt")),
+         *(PIPELINE / f for f in ("build.py", "elf_sizes.py", "stack_usage.py"))),
         (b.generated,),
         (b.elf,),
         {"stack_bytes": _stack_bytes(b)},
     )
 
 
-def stage_build(b: ModelBuild) -> dict[str, Any]:
-    stage, stack = build_stage(b), _stack_bytes(b)
+def build(r: PipelineRun, _results: Results) -> Built:
+    from pipeline.build import BuildRequest, build_firmware
+    from pipeline.stack_usage import static_stack
 
-    def work() -> dict[str, Any]:
-        from pipeline.build import BuildRequest, build_firmware
-        from pipeline.stack_usage import static_stack
-
-        r = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=stack))
-        st = static_stack(r.elf, b.firmware_dir)
-        print(
-            f"build: {r.elf} flash {r.sizes.flash_bytes:,} B, RAM {r.sizes.ram_bytes:,} B, "
-            f"static stack {st.total_bytes:,} B ({r.seconds:.1f} s)",
-            flush=True,
-        )
-        return {"sizes": {**r.sizes.__dict__, "stack_bytes_static": st.total_bytes}, "toolchain": r.toolchain_version}
-
-    return run_stage(stage, work)[0]
+    b = r.build
+    fw = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=_stack_bytes(b)))
+    st = static_stack(fw.elf, b.firmware_dir)
+    print(f"build: {fw.elf} flash {fw.sizes.flash_bytes:,} B, RAM {fw.sizes.ram_bytes:,} B, "
+          f"static stack {st.total_bytes:,} B ({fw.seconds:.1f} s)", flush=True)
+    return Built(**asdict(fw.sizes), stack_bytes_static=st.total_bytes, toolchain=fw.toolchain_version)
 
 
-def stage_simulate(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
-    """Boot the firmware (or take its saved run: pipeline/firmware_run.simulate) and print what it measured."""
-    from pipeline.emulators import default_emulator
-    from pipeline.firmware_run import BootRequest, compare_outputs, run_figures, simulate
+def _toolchain(_r: PipelineRun) -> tuple[Tool, ...]:
+    return TOOLCHAIN
 
-    run = simulate(BootRequest(b.elf, b.dir, emulator or default_emulator(), b.cfg.emulator.wall_timeout_s,
-                               b.cfg.emulator.emulated_timeout_s))
-    reference = np.load(b.reference)
-    expected = reference["tflm"].reshape(len(reference["tflm"]), -1)
+
+def _emulator_tools(r: PipelineRun) -> tuple[Tool, ...]:
+    return (QEMU,) if r.boot.emulator == "qemu" else ()
+
+
+def _emulator_installed(r: PipelineRun) -> None:
+    """An emulator other than QEMU (a Tool, checked with the others) must be installed."""
+    if r.boot.emulator != "qemu":
+        require_emulator(r.boot.emulator)
+
+
+def require_emulator(emulator: str | None) -> None:
+    """Fail at once, with an install hint, when the chosen emulator is not installed."""
+    from pipeline.emulators import select_backend
+
+    select_backend(emulator).check_available()
+
+
+def boot_figures(r: PipelineRun, facts: RunFacts) -> RunFigures:
+    """The figures of the simulate stage's boot, evaluated now against the reference outputs."""
+    reference = np.load(r.build.reference)
     labels = reference["labels"] if "labels" in reference.files else None
-    exact = compare_outputs(run.outputs(), expected)
-    print(
-        f"simulate: {len(run.report.vectors)} vectors, {exact.message()}, "
-        f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})",
-        flush=True,
-    )
-    return {"bit_exact": exact.message(), **run_figures(run, expected, labels)}
+    return run_figures(saved_run(r.boot, facts), _expected_outputs(r.build), labels)
 
 
-def stage_cycles(b: ModelBuild) -> dict[str, Any]:
-    """Estimated cycles per inference (docs/cycle-model.md): the firmware in QEMU with the cycle plugin."""
-    from pipeline.cycles import inference_cycles
+def _expected_outputs(b: ModelBuild) -> np.ndarray:
+    """TFLM's outputs, one row per vector."""
+    tflm = np.load(b.reference)["tflm"]
+    return tflm.reshape(len(tflm), -1)
 
-    return inference_cycles(b.elf, b.dir, b.cfg.emulator.wall_timeout_s)
+
+def _report_boot(r: PipelineRun, facts: RunFacts) -> None:
+    run, expected = saved_run(r.boot, facts), _expected_outputs(r.build)
+    print(f"simulate: {len(run.report.vectors)} vectors, {compare_outputs(run.outputs(), expected).message()}, "
+          f"{run.instructions_per_inference:,} instructions per inference ({run.counter_source})", flush=True)
 
 
-def write_suite_json(b: ModelBuild, sizes: dict[str, Any]) -> Path:
+def _qemu(_r: PipelineRun) -> tuple[Tool, ...]:
+    return (QEMU,)  # the cycle estimate runs in QEMU whatever the emulator
+
+
+def suite_sizes(results: Results) -> dict[str, int]:
+    """What suite.json's ``sizes`` gives the Robot suite: the build's sizes and the generator's figures."""
+    return {**results.of(BUILD).sizes(), **asdict(results.of(CODEGEN))}
+
+
+def robot_suite(r: PipelineRun, results: Results) -> Verdict:
+    rc = run_robot_suite(r.build, r.emulator, suite_sizes(results))
+    return Verdict(rc, SuiteRun.load(r.build.dir / "firmware_run.json"))
+
+
+TRAIN = StageSpec("train", (), Trained, train_stage, train, "model.keras, dataset.npz", skip=_byo)
+COMPRESS = StageSpec("compress", ("train",), CompressResult, None, compress, "compress/chosen.tflite, compress.json",
+                     skip=_not_compressed)
+QUANTIZE = StageSpec("quantize", ("train", "compress"), Quantized, quantize_stage, quantize,
+                     "NAME.tflite, reference.npz")
+CODEGEN = StageSpec("codegen", ("quantize",), Generated, codegen_stage, codegen, "generated/")
+BUILD = StageSpec("build", ("codegen",), Built, build_stage, build, "firmware/tinyml_fw.elf", tools=_toolchain)
+# The boot's fingerprint is pipeline/firmware_run.py's simulate_stage, which the Robot suite's setup shares.
+SIMULATE = StageSpec("simulate", ("build",), RunFacts, lambda r, _: boot_stage(r.boot),
+                     lambda r, _: boot_once(r.boot), "simulate/EMULATOR/console.log, run.json",
+                     tools=_emulator_tools, check=_emulator_installed, report=_report_boot)
+CYCLES = StageSpec("cycles", ("build",), InferenceCycles, lambda r, _: cycles_stage(r.build.elf, r.build.dir),
+                   lambda r, _: measure_inference_cycles(r.build.elf, r.build.dir, r.build.cfg.emulator.wall_timeout_s),
+                   "cycles/cycles.txt", tools=_qemu)
+TEST_FIRMWARE = StageSpec("test-firmware", ("codegen", "build", "simulate", "cycles"), Verdict, None, robot_suite,
+                          "robot/, firmware_run.json")
+
+GRAPH: StageGraph[PipelineRun] = StageGraph(
+    (TRAIN, COMPRESS, QUANTIZE, CODEGEN, BUILD, SIMULATE, CYCLES, TEST_FIRMWARE))
+
+
+def stage_label(spec: StageSpec[PipelineRun, Any]) -> str:
+    """A stage's node in docs/architecture.md's diagram: its name, what it writes, the figures it measures."""
+    measured = [f.name for f in measured_by(spec.name)]
+    return "<br/>".join([f"<b>{spec.name}</b>", spec.doc, *([", ".join(measured)] if measured else [])])
+
+
+def graph_mermaid() -> str:
+    """docs/architecture.md's stage graph, generated from GRAPH and the figure registry (`invoke graph`)."""
+    return GRAPH.mermaid(stage_label)
+
+
+def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Results:
+    """Run (or reuse) ``last`` and every stage it depends on (GRAPH); return their results."""
+    return GRAPH.run(PipelineRun(b, emulator), last)
+
+
+def write_suite_json(b: ModelBuild, sizes: dict[str, int]) -> Path:
     path = b.dir / "suite.json"
-    write_atomically(
-        path,
-        json.dumps(
-            {
-                "model": b.name,
-                "build_dir": str(b.dir),
-                "elf": str(b.elf),
-                "reference": str(b.reference),
-                "config": str(b.cfg.path),
-                "budgets": b.cfg.budgets,
-                "sizes": sizes,
-                "wall_timeout_s": b.cfg.emulator.wall_timeout_s,
-                "emulated_timeout_s": b.cfg.emulator.emulated_timeout_s,
-            },
-            indent=2,
-        )
-        + "\n",
-    )
+    SuiteFile(b.name, b.dir, b.elf, b.reference, b.cfg.path, b.cfg.budgets, sizes, b.cfg.emulator.wall_timeout_s,
+              b.cfg.emulator.emulated_timeout_s).write(path)
     return path
 
 
-def run_robot_suite(b: ModelBuild, emulator: str | None, sizes: dict[str, Any]) -> int:
+def run_robot_suite(b: ModelBuild, emulator: str | None, sizes: dict[str, int]) -> int:
     """Run the Robot suite (always: verdicts are never cached); return Robot's exit code."""
     suite = write_suite_json(b, sizes)
     out = b.dir / "robot"
@@ -364,66 +471,35 @@ def run_robot_suite(b: ModelBuild, emulator: str | None, sizes: dict[str, Any]) 
     return subprocess.run(cmd, env=env, check=False).returncode
 
 
-def collect_metrics(
-    b: ModelBuild, emulator: str | None, results: dict[str, dict[str, Any]], robot_rc: int
-) -> dict[str, Any]:
-    from pipeline.emulators import default_emulator
-
-    run_path = b.dir / "firmware_run.json"
-    run: dict[str, Any] = json.loads(run_path.read_text()) if run_path.exists() else {}
-    measured = {
-        **results,
+def collect_metrics(r: PipelineRun, results: Results) -> dict[str, Any]:
+    """metrics.json: each figure of pipeline/figures.py from the result of the stage that measures it;
+    the simulate stage's as the Robot suite evaluated the boot (none matched when it could not)."""
+    quantized, trained, verdict = results.of(QUANTIZE), results.get(TRAIN), results.of(TEST_FIRMWARE)
+    measured = {**results.by_name(), "simulate": verdict.run.figures if verdict.run else None}
+    if quantized.candidate is not None and trained is not None:
         # a compressed model's float accuracy is its chosen candidate's, after pruning and fine-tuning
-        "train": {"float_accuracy": results["quantize"].get("float_accuracy", results["train"].get("float_accuracy"))},
-        "build": results["build"].get("sizes", {}),
-        # The boot's figures as the Robot suite evaluated them; none matched when it could not.
-        "simulate": {"bit_exact_matched": 0, "bit_exact_total": results["quantize"].get("vectors"), **run},
-    }
+        measured["train"] = replace(trained, float_accuracy=quantized.float_accuracy)
+    figures = from_stages(measured)
+    if verdict.run is None:
+        figures.update(bit_exact_matched=0, bit_exact_total=quantized.vectors)
     metrics: dict[str, Any] = {
-        "model": b.name,
-        "emulator": run.get("emulator", emulator or default_emulator()),
-        "toolchain": {"gcc": results["build"].get("toolchain"), "emulator": run.get("emulator_version")},
-        **from_stages(measured),
-        "budgets": b.cfg.budgets,
-        "robot_exit_code": robot_rc,
+        "model": r.build.name,
+        "emulator": verdict.run.emulator if verdict.run else r.boot.emulator,
+        "toolchain": {"gcc": results.of(BUILD).toolchain,
+                      "emulator": verdict.run.emulator_version if verdict.run else None},
+        **figures,
+        "budgets": r.build.cfg.budgets,
+        "robot_exit_code": verdict.robot_exit_code,
     }
     verdicts = budget_verdicts(metrics)
-    metrics["passed"] = robot_rc == 0 and all(v != "FAIL" for *_, v in verdicts)
+    metrics["passed"] = verdict.robot_exit_code == 0 and all(v != "FAIL" for *_, v in verdicts)
     return metrics
 
 
-def require_emulator(emulator: str | None) -> None:
-    """Fail at once, with an install hint, when the chosen emulator is not installed."""
-    from pipeline.emulators import select_backend
-
-    select_backend(emulator).check_available()
-
-
 def run_all(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
-    """Every stage, then the Robot suite; writes metrics.json and prints the budget table."""
-    from pipeline.tools import QEMU, TOOLCHAIN, check_tools
-
-    if emulator == "renode":
-        require_emulator(emulator)
-    check_tools((*TOOLCHAIN, QEMU))  # QEMU: the cycle estimate runs there whatever the emulator
-    results = {
-        "train": stage_train(b),
-        "quantize": stage_quantize(b, emulator),
-        "codegen": stage_codegen(b),
-        "build": stage_build(b),
-    }
-    results["simulate"] = stage_simulate(b, emulator)
-    results["cycles"] = stage_cycles(b)
-    rc = run_robot_suite(
-        b,
-        emulator,
-        {
-            **results["build"]["sizes"],
-            "model_bytes": results["codegen"]["model_bytes"],
-            "arena_bytes": results["codegen"]["arena_bytes"],
-        },
-    )
-    metrics = collect_metrics(b, emulator, results, rc)
+    """Every stage of GRAPH, the Robot suite last; writes metrics.json and prints the budget table."""
+    r = PipelineRun(b, emulator)
+    metrics = collect_metrics(r, GRAPH.run(r, *GRAPH.names))
     write_metrics(b.dir / "metrics.json", metrics)
     print()
     print(table(metrics))

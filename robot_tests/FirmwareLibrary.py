@@ -10,7 +10,7 @@ globals; each suite gets its own instance.
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ from robot.api import SkipExecution
 from robot.api.deco import keyword, library
 
 from pipeline import figures
-from pipeline.cycles import inference_cycles
+from pipeline.cycles import InferenceCycles, inference_cycles
 from pipeline.emulators import default_emulator
 from pipeline.figures import Figure
-from pipeline.firmware_run import BootRequest, FirmwareRun, compare_outputs, run_figures, save_run, simulate
+from pipeline.firmware_run import FirmwareRun, RunFigures, SuiteFile, compare_outputs, run_figures, save_run, simulate
 
 NO_RUN = "no firmware run: 'Firmware Run Should Be Available' failed or did not run"
 
@@ -30,15 +30,15 @@ NO_RUN = "no firmware run: 'Firmware Run Should Be Available' failed or did not 
 @library(scope="SUITE", auto_keywords=False)
 class FirmwareLibrary:
     def __init__(self, suite_json: str, emulator: str = "") -> None:
-        self.suite = json.loads(Path(suite_json).read_text())
+        self.suite = SuiteFile.load(Path(suite_json))
         self.emulator = emulator or None
-        self.build_dir = Path(self.suite["build_dir"])
-        reference = np.load(self.suite["reference"])
+        self.build_dir = self.suite.build_dir
+        reference = np.load(self.suite.reference)
         self.expected = reference["tflm"].reshape(len(reference["tflm"]), -1).astype(np.int64)
         self.labels = reference["labels"] if "labels" in reference.files else None
         self._run: FirmwareRun | None = None
-        self._run_figures: dict[str, Any] | None = None
-        self._cycle_figures: dict[str, Any] | None = None
+        self._run_figures: RunFigures | None = None
+        self._cycle_figures: InferenceCycles | None = None
 
     @property
     def run(self) -> FirmwareRun:
@@ -47,7 +47,7 @@ class FirmwareLibrary:
         return self._run
 
     @property
-    def figures_of_run(self) -> dict[str, Any]:
+    def figures_of_run(self) -> RunFigures:
         """The figures of the run (pipeline/firmware_run.py, run_figures), evaluated in the suite setup."""
         if self._run_figures is None:
             raise AssertionError(NO_RUN)
@@ -56,11 +56,11 @@ class FirmwareLibrary:
     def _budget(self, key: str, measured: str) -> float:
         """The budget ``key``; with no budgets at all (a bring-your-own model without --config) the
         check is skipped, saying what was measured; a config that has budgets must have this one."""
-        budgets = self.suite["budgets"]
+        budgets = self.suite.budgets
         if not budgets:
             raise SkipExecution(f"no budgets given (pass --config with a [budgets] table): measured {measured}")
         if key not in budgets:
-            raise AssertionError(f"no budget '{key}' in {self.suite['config']} (measured {measured})")
+            raise AssertionError(f"no budget '{key}' in {self.suite.config} (measured {measured})")
         return float(budgets[key])
 
     @keyword
@@ -69,11 +69,10 @@ class FirmwareLibrary:
         and its version, platform files, bounds) is unchanged, else a boot to its DONE line; fails on a
         fault line, a CPU abort or a timeout. The console is read again here: every verdict is fresh."""
         emulator = self.emulator or default_emulator()
-        self._run = simulate(BootRequest(Path(self.suite["elf"]), self.build_dir, emulator,
-                                         float(self.suite["wall_timeout_s"]), float(self.suite["emulated_timeout_s"])))
-        print(f"*INFO* {emulator} run of {self.suite['elf']}: {self._run.console}")
+        self._run = simulate(self.suite.boot(emulator))
+        print(f"*INFO* {emulator} run of {self.suite.elf}: {self._run.console}")
         self._run_figures = run_figures(self._run, self.expected, self.labels)
-        save_run(self._run, self.build_dir / "firmware_run.json", self.figures_of_run)
+        save_run(self._run, self.build_dir / "firmware_run.json", asdict(self.figures_of_run))
 
     @keyword
     def every_vector_should_be_reported(self) -> None:
@@ -111,21 +110,20 @@ class FirmwareLibrary:
             raise AssertionError(f"instruction count off by up to {worst} (> {tolerance}): {detail}")
         print(f"*INFO* counter {self.run.counter_source}, calibration errors {detail}")
 
-    def _cycles(self) -> dict[str, Any]:
+    def _cycles(self) -> InferenceCycles:
         """The cycles stage's figures (docs/cycle-model.md) of the inference function, in QEMU."""
         if self._cycle_figures is None:
-            self._cycle_figures = inference_cycles(Path(self.suite["elf"]), self.build_dir,
-                                                   float(self.suite["wall_timeout_s"]))
+            self._cycle_figures = inference_cycles(self.suite.elf, self.build_dir, self.suite.wall_timeout_s)
         return self._cycle_figures
 
     def _measured(self, figure: Figure) -> Any:
         """The figure's value, from what the stage that measures it left for this suite."""
         if figure.stage == "simulate":
-            return self.figures_of_run[figure.name]
+            return getattr(self.figures_of_run, figure.name)
         if figure.stage == "cycles":
-            return self._cycles()[figure.name]
+            return getattr(self._cycles(), figure.name)
         if figure.stage in ("codegen", "build"):
-            return self.suite["sizes"].get(figure.name)
+            return self.suite.sizes.get(figure.name)
         raise AssertionError(f"figure {figure.name} is measured by the {figure.stage} stage, "
                              "which the firmware suite does not see")
 
@@ -150,7 +148,7 @@ class FirmwareLibrary:
     def measured_stack_should_be_within_the_static_bound(self) -> None:
         """Stack painting never exceeds the call graph's bound, or the static analysis is wrong."""
         measured = self.run.report.stack_used
-        static = self.suite["sizes"].get("stack_bytes_static")
+        static = self.suite.sizes.get("stack_bytes_static")
         if measured is None:
             raise AssertionError("the firmware printed no STACK line")
         if static is None:

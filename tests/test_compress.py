@@ -16,7 +16,7 @@ from pipeline.compress.finetune import CandidateFiles, CandidateSpec, export_wei
 from pipeline.compress.search import compress, compress_settings
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.pipeline import ModelBuild, stage_train
+from pipeline.pipeline import QUANTIZE, ModelBuild, run_until
 from tests.conftest import require_tool
 
 TINY = Path(__file__).parent / "fixtures" / "compress_tiny" / "config.toml"
@@ -75,7 +75,7 @@ def test_a_tfmot_candidate_converts_to_int8_the_generator_runs_bit_exact(kind: s
 
     require_tool("gcc", "sudo apt-get install gcc")
     b = _tiny(tmp_path)
-    stage_train(b)
+    run_until(b, "train")
     export_weights(b.dir / "model.keras", b.dir / "weights.npz")
     out = tmp_path / kind
     assert b.cfg.architecture is not None
@@ -115,6 +115,11 @@ def test_compress_measures_two_candidates_on_qemu_and_chooses_the_pruned_one(tmp
     written = json.loads(result.json_path.read_text())
     assert written["chosen"] == result.chosen and len(written["candidates"]) == 2
     assert result.plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # The quantize stage of the pipeline's graph takes the chosen candidate (the search reused).
+    quantized = run_until(b, "quantize", "qemu").of(QUANTIZE)
+    assert quantized.candidate == result.chosen and quantized.float_accuracy == pruned["float_accuracy"]
+    assert b.tflite.read_bytes() == result.chosen_tflite.read_bytes()
 
     start = time.monotonic()
     impossible = _tiny(tmp_path, max_model_bytes=100, min_int8_accuracy=0.5)

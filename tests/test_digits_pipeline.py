@@ -45,7 +45,8 @@ def test_default_model_meets_its_model_size_and_accuracy_targets(digits_model: M
 def _run_suite(digits: ModelBuild, tmp_path: Path, elf: Path, budgets: dict[str, float],
                monkeypatch: pytest.MonkeyPatch, emulator: str = "qemu") -> tuple[int, str]:
     """Run the Robot suite on ``elf`` with ``budgets``, in a build dir under tmp_path."""
-    reference, stamps, generated = digits.reference, digits.dir / ".stamps", digits.generated
+    reference = digits.reference
+    results = pl.run_until(digits, "build")  # all reused: their typed results, as the suite gets them
     monkeypatch.setattr(pl, "BUILD_DIR", tmp_path)
     build = ModelBuild(pl.ModelConfig(**{**digits.cfg.__dict__, "budgets": budgets}))
     build.dir.mkdir(parents=True, exist_ok=True)
@@ -53,10 +54,7 @@ def _run_suite(digits: ModelBuild, tmp_path: Path, elf: Path, budgets: dict[str,
     build.firmware_dir.mkdir(parents=True, exist_ok=True)
     if elf != build.elf:
         shutil.copy(elf, build.elf)
-    sizes = json.loads((stamps / "build.json").read_text())["result"]["sizes"]
-    codegen = json.loads((generated / "codegen.json").read_text())
-    rc = run_robot_suite(build, emulator, {**sizes, "model_bytes": codegen["model_bytes"],
-                                       "arena_bytes": codegen["arena_bytes"]})
+    rc = run_robot_suite(build, emulator, pl.suite_sizes(results))
     return rc, (build.dir / "robot" / "output.xml").read_text()
 
 
@@ -118,8 +116,7 @@ def test_a_clean_rebuild_gives_byte_identical_tflite_sources_and_elf(
     tflite, generated, elf = digits.tflite, digits.generated, digits.elf
     monkeypatch.setattr(pl, "BUILD_DIR", tmp_path)
     again = ModelBuild(digits.cfg)
-    for stage in (pl.stage_train, pl.stage_quantize, pl.stage_codegen, pl.stage_build):
-        stage(again)
+    pl.run_until(again, "build")
     assert again.tflite.read_bytes() == tflite.read_bytes(), ".tflite differs between clean runs"
     for name in ("model.c", "model.h", "test_vectors.c", "test_vectors.h"):
         assert (again.generated / name).read_bytes() == (generated / name).read_bytes(), name

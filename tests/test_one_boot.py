@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import ROOT
-from pipeline.firmware_run import BootRequest, platform_files, simulate_stage
+from pipeline.firmware_run import BootRequest, SuiteFile, platform_files, simulate_stage
 from tests.conftest import require_tool
 
 
@@ -43,6 +43,16 @@ def test_renodes_platform_files_are_part_of_its_boot_and_not_of_qemus(tmp_path: 
     assert on_disk and set(files) == on_disk
     assert set(files) <= set(simulate_stage(_request(tmp_path, emulator="renode"), "1.15.1").inputs)
     assert platform_files("qemu") == ()
+
+
+def test_a_suite_file_of_another_layout_is_refused_naming_the_file(tmp_path: Path) -> None:
+    suite = tmp_path / "suite.json"
+    SuiteFile("m", tmp_path, tmp_path / "fw.elf", tmp_path / "ref.npz", tmp_path / "config.toml", {}, {}, 60.0,
+              30.0).write(suite)
+    assert SuiteFile.load(suite).boot("qemu") == _request(tmp_path, wall_timeout_s=60.0)
+    suite.write_text(suite.read_text().replace('"elf"', '"firmware"'))
+    with pytest.raises(ValueError, match=r"suite.json: not a suite file of this pipeline"):
+        SuiteFile.load(suite)
 
 
 def _counting_qemu(bin_dir: Path, log: Path) -> None:

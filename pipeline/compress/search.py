@@ -16,7 +16,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import figures
 from pipeline.compress.finetune import MAGNITUDE, CandidateFiles, CandidateSpec, export_weights, run_candidate
@@ -24,8 +24,10 @@ from pipeline.compress.surgery import METHODS
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.fileutil import sha256_file, write_atomically
 from pipeline.metrics import budget_verdicts
-from pipeline.pipeline import PIPELINE, ModelBuild, stage_build, stage_codegen, stage_cycles, stage_simulate
 from pipeline.stagecache import Stage, run_stage
+
+if TYPE_CHECKING:
+    from pipeline.pipeline import ModelBuild
 
 UNPRUNED = "unpruned"
 FIGURES = ("model_bytes", "flash_bytes", "ram_bytes", "arena_bytes", "macs", "instructions_per_inference",
@@ -106,8 +108,38 @@ def candidate_specs(b: ModelBuild, s: CompressSettings) -> list[CandidateSpec]:
     return specs
 
 
+@dataclass(frozen=True)
+class CandidateMade:
+    """The candidate stage's result: pipeline/compress/finetune.py's summary of the candidate."""
+
+    keras: str
+    filters: dict[str, tuple[int, int]]  # layer: (channels before, after)
+    sparsity: float | None
+    float_accuracy: float | None
+    int8_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class WeightsExported:
+    """The compress-weights stage's result: its output, weights.npz, is all it makes."""
+
+
 def _measure(b: ModelBuild, spec: CandidateSpec, emulator: str | None) -> dict[str, Any]:
-    """Build the candidate and measure it on the emulated MCU (every step reused when unchanged)."""
+    """Build the candidate and measure it on the emulated MCU (every step reused when unchanged): the
+    candidate's own stage makes its .tflite, then the pipeline's graph from codegen to the cycles."""
+    from pipeline.pipeline import (
+        BUILD,
+        CODEGEN,
+        CYCLES,
+        GRAPH,
+        PIPELINE,
+        QUANTIZE,
+        SIMULATE,
+        ModelBuild,
+        PipelineRun,
+        boot_figures,
+    )
+
     assert b.cfg.architecture is not None
     cb = ModelBuild(b.cfg, out_dir=b.dir / "compress" / spec.name)
     dataset = b.dir / "dataset.npz"
@@ -117,18 +149,20 @@ def _measure(b: ModelBuild, spec: CandidateSpec, emulator: str | None) -> dict[s
             *(PIPELINE / f for f in ("convert.py", "train.py", "quantize.py", "reference.py")), b.cfg.architecture)
     made = run_stage(Stage("candidate", cb.dir, code, (files.keras_model, files.weights, dataset),
                            (files.tflite, files.summary, files.reference), asdict(spec)),
-                     lambda: run_candidate(spec, files))[0]
-    generated, built = stage_codegen(cb), stage_build(cb)
-    run, cycles = stage_simulate(cb, emulator), stage_cycles(cb)
-    return {**asdict(spec), "keras": made["keras"], "filters": made["filters"], "sparsity": made["sparsity"],
-            "float_accuracy": made["float_accuracy"], "int8_accuracy": made["int8_accuracy"],
-            "target_accuracy": run["target_accuracy"], "bit_exact_matched": run["bit_exact_matched"],
-            "bit_exact_total": run["bit_exact_total"], "instructions_per_inference": run["instructions_per_inference"],
-            "stack_bytes_measured": run["stack_bytes_measured"], "macs": generated["macs"],
-            "estimated_cycles_per_inference": cycles["estimated_cycles_per_inference"],
-            "latency_ms": cycles["latency_ms"],
-            "model_bytes": generated["model_bytes"], "arena_bytes": generated["arena_bytes"], **built["sizes"],
+                     lambda: _made(run_candidate(spec, files)), CandidateMade)[0]
+    r = PipelineRun(cb, emulator)
+    results = GRAPH.run(r, SIMULATE.name, CYCLES.name, given=(QUANTIZE.name,))
+    generated, built, cycles = results.of(CODEGEN), results.of(BUILD), results.of(CYCLES)
+    run = boot_figures(r, results.of(SIMULATE))
+    return {**asdict(spec), **asdict(made), **asdict(run), "macs": generated.macs,
+            "estimated_cycles_per_inference": cycles.estimated_cycles_per_inference, "latency_ms": cycles.latency_ms,
+            "model_bytes": generated.model_bytes, "arena_bytes": generated.arena_bytes, **built.sizes(),
             "tflite": str(cb.tflite)}
+
+
+def _made(summary: dict[str, Any]) -> CandidateMade:
+    return CandidateMade(summary["keras"], summary["filters"], summary["sparsity"], summary["float_accuracy"],
+                         summary["int8_accuracy"])
 
 
 def _shortfalls(row: dict[str, Any], budgets: dict[str, float]) -> list[tuple[float, str]]:
@@ -194,19 +228,19 @@ def compress(b: ModelBuild, emulator: str | None = None) -> CompressResult:
     """Every candidate built and measured; compress.json, the Pareto plot and chosen.tflite written."""
     from pipeline.compress.plot import pareto_plot
     from pipeline.emulators import default_emulator
-    from pipeline.pipeline import stage_train
+    from pipeline.pipeline import GRAPH, PIPELINE, TRAIN, PipelineRun
 
     settings = compress_settings(b)
     emulator = emulator or default_emulator()
-    stage_train(b)
+    GRAPH.run(PipelineRun(b, emulator), TRAIN.name)
     out = b.dir / "compress"
 
-    def weights() -> dict[str, Any]:
+    def weights() -> WeightsExported:
         export_weights(b.dir / "model.keras", out / "weights.npz")
-        return {}
+        return WeightsExported()
 
     run_stage(Stage("compress-weights", out, (PIPELINE / "compress" / "finetune.py",), (b.dir / "model.keras",),
-                    (out / "weights.npz",)), weights)
+                    (out / "weights.npz",)), weights, WeightsExported)
     specs = candidate_specs(b, settings)
     for stale in (d for d in out.iterdir() if d.is_dir() and d.name not in {s.name for s in specs}):
         shutil.rmtree(stale)  # a candidate no longer in [compress]: never reported as if current
