@@ -98,7 +98,7 @@ def test_a_tfmot_candidate_converts_to_int8_the_generator_runs_bit_exact(kind: s
 @pytest.mark.toolchain
 @pytest.mark.slow
 def test_compress_measures_two_candidates_on_qemu_and_chooses_the_pruned_one(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
     require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
     b = _tiny(tmp_path)
@@ -116,11 +116,11 @@ def test_compress_measures_two_candidates_on_qemu_and_chooses_the_pruned_one(
     assert written["chosen"] == result.chosen and len(written["candidates"]) == 2
     assert result.plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    capsys.readouterr()
+    capfd.readouterr()
     impossible = _tiny(tmp_path, max_model_bytes=100, min_int8_accuracy=0.5)
     with pytest.raises(PipelineError, match="no candidate of compress_tiny meets every budget"):
         compress(impossible, "qemu")
-    rerun = capsys.readouterr().out
+    rerun = capfd.readouterr().out
     assert "] reused" in rerun and "] running" not in rerun, f"an unchanged rerun must reuse every candidate:\n{rerun}"
     rows = json.loads(result.json_path.read_text())["candidates"]
     assert all(r["failed_budgets"][0].startswith("model_bytes") and "> max_model_bytes 100" in r["failed_budgets"][0]
