@@ -48,6 +48,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _SESSION_BUILD_DIR_OWNED and exitstatus == 0:
         shutil.rmtree(BUILD_DIR, ignore_errors=True)
 
+
 # What a fixture needs, so a test that uses it is marked by construction.
 FIXTURE_NEEDS = {
     "digits": ("toolchain",),  # builds the firmware
