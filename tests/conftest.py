@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from pipeline.emulators.qemu import QemuBackend
-from pipeline.entry import model_build, run_until
-from pipeline.pipeline import ModelBuild
-from pipeline.train import SINGLE_THREAD_ENV
+# Each test session builds into its own directory, never the developer's build/: set before any
+# pipeline module reads it (pipeline/config.py's BUILD_DIR), so that subprocesses inherit it too.
+# A caller that sets TINYML_CI_BUILD_DIR itself chooses the directory (and keeps it).
+BUILD_DIR_ENV = "TINYML_CI_BUILD_DIR"
+SESSION_BUILD_DIR = os.environ.get(BUILD_DIR_ENV) or tempfile.mkdtemp(prefix="tinyml-ci-tests-")
+_SESSION_BUILD_DIR_OWNED = BUILD_DIR_ENV not in os.environ
+os.environ[BUILD_DIR_ENV] = SESSION_BUILD_DIR
+
+from pipeline import build as firmware_build  # noqa: E402
+from pipeline.config import BUILD_DIR  # noqa: E402
+from pipeline.emulators.qemu import QemuBackend  # noqa: E402
+from pipeline.entry import model_build, run_until  # noqa: E402
+from pipeline.pipeline import ModelBuild  # noqa: E402
+from pipeline.train import SINGLE_THREAD_ENV  # noqa: E402
+
+assert Path(SESSION_BUILD_DIR).resolve() == BUILD_DIR, f"pipeline.config was imported before {__file__}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,6 +37,17 @@ def pytest_configure(config: pytest.Config) -> None:
     clean rebuild) must see one thread however many tests used TensorFlow before it."""
     for name, value in SINGLE_THREAD_ENV.items():
         os.environ.setdefault(name, value)
+
+
+def pytest_report_header() -> str:
+    return f"build dir of this session: {BUILD_DIR}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's own build dir goes when every test passed; after a failure it stays to be read."""
+    if _SESSION_BUILD_DIR_OWNED and exitstatus == 0:
+        shutil.rmtree(BUILD_DIR, ignore_errors=True)
+
 
 # What a fixture needs, so a test that uses it is marked by construction.
 FIXTURE_NEEDS = {
@@ -45,14 +69,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _boots_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test that boots QEMU in this process must say so (marker ``qemu``), or it fails naming itself."""
-    if request.node.get_closest_marker("emulator"):
-        return
+    """A test that boots QEMU or builds the firmware in this process must say so (markers ``qemu``,
+    ``toolchain``), or it fails naming itself."""
+    if not request.node.get_closest_marker("emulator"):
+        def refuse_boot(*_args: object, **_kwargs: object) -> None:
+            pytest.fail(f"{request.node.nodeid} boots QEMU but is not marked qemu (see tests/conftest.py)")
 
-    def refuse(*_args: object, **_kwargs: object) -> None:
-        pytest.fail(f"{request.node.nodeid} boots QEMU but is not marked qemu (see tests/conftest.py)")
+        monkeypatch.setattr(QemuBackend, "run", refuse_boot)
+    if not request.node.get_closest_marker("toolchain"):
+        def refuse_build(*_args: object, **_kwargs: object) -> None:
+            pytest.fail(f"{request.node.nodeid} builds firmware but is not marked toolchain (see tests/conftest.py)")
 
-    monkeypatch.setattr(QemuBackend, "run", refuse)
+        monkeypatch.setattr(firmware_build, "_run", refuse_build)
 
 
 def require_tool(command: str, install: str) -> str:

@@ -6,21 +6,18 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 from pipeline.config import ROOT
 
 
-def test_renode_without_renode_fails_within_seconds_with_an_install_hint() -> None:
+def test_renode_without_renode_fails_before_any_stage_with_an_install_hint() -> None:
     path = _path_without_renode()
-    started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "invoke", "test-firmware", "--emulator", "renode"], cwd=ROOT,
                           capture_output=True, text=True, check=False, env={**os.environ, "PATH": path})
-    elapsed = time.monotonic() - started
     assert proc.returncode != 0
     assert "Renode is not installed" in proc.stderr + proc.stdout
     assert "docs/renode.md" in proc.stderr + proc.stdout
-    assert elapsed < 10, f"took {elapsed:.1f} s"
+    assert "] running" not in proc.stdout and "] reused" not in proc.stdout, "a stage ran before the check"
 
 
 def test_task_list_names_every_stage() -> None:

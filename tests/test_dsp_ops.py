@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.codegen.ops.elementwise import _requantize
 from pipeline.firmware_run import compare_outputs
 from pipeline.optest.cases import OpCase, make_case
 from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware
@@ -102,34 +101,6 @@ def test_dsp_op_is_bit_exact_with_tflm(case: OpCase, runs: dict[str, Future]) ->
     assert len(outputs) == len(expected), f"{case.case_id}: {len(outputs)} vectors run, {len(expected)} expected"
     exact = compare_outputs(outputs, expected)
     assert exact.first_mismatch is None, f"{case.case_id} {case.spec}: dsp against TFLM: {exact.message()}"
-
-
-def _requantize_x2(acc2: np.ndarray, multiplier: int, shift: int, zero_point: int) -> np.ndarray:
-    """tc_requantize_x2 (firmware/kernels/arm/tc_dsp_common.h) step by step, in int64."""
-    e = -shift
-    high = (acc2 * multiplier + (1 << 31)) >> 32  # SMMULR
-    rounded = high - (high < 0) + (1 << (e - 1)) + zero_point * (1 << e)
-    assert np.abs(rounded).max() < 1 << 31, "the int32 sum of tc_requantize_x2 would overflow"
-    return rounded >> e
-
-
-@pytest.mark.parametrize("shift", [-1, -2, -7, -9, -13, -20, -22])
-def test_requantize_x2_equals_the_reference_arithmetic(shift: int) -> None:
-    """The DSP kernels' four-instruction requantization of a doubled accumulator (ADD, depthwise, CONV/FC)
-    equals tc_requantize's double rounding on random accumulators and on every kind of tie:
-    random inputs rarely land on a tie when the right shift is large (ADD's is about 20)."""
-    rng = np.random.default_rng(-shift)
-    for multiplier in [1 << 30, (1 << 31) - 1, *rng.integers(1 << 30, 1 << 31, 6).tolist()]:
-        acc = rng.integers(-(1 << 29), 1 << 29, 4000)
-        # Accumulators whose high half h = floor((acc * m + 2^30) / 2^31) sits exactly on a tie of
-        # h / 2^e, or one away from it, for either sign.
-        ties = np.array([k * (1 << -shift) + (1 << (-shift - 1)) + d for k in range(-40, 40) for d in (-1, 0, 1)])
-        acc_ties = np.unique((ties * (1 << 31) - (1 << 30)) // multiplier + np.array([[0], [1]])).ravel()
-        acc = np.concatenate([acc, acc_ties[np.abs(acc_ties) < 1 << 29]])
-        for zero_point in (-128, 0, 127):
-            got = _requantize_x2(2 * acc, multiplier, shift, zero_point)
-            want = _requantize(acc, multiplier, shift) + zero_point
-            assert np.array_equal(got, want), f"m={multiplier} shift={shift} zp={zero_point}"
 
 
 def test_a_case_too_large_for_the_part_is_refused_with_its_numbers(tmp_path: Path) -> None:

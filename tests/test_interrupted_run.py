@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -30,9 +29,16 @@ def test_a_run_interrupted_in_training_then_rerun_matches_an_uninterrupted_run(
         digits: ModelBuild, tmp_path: Path) -> None:
     require_tool("qemu-system-arm", "sudo apt-get install qemu-system-arm")
     first = _invoke_all(tmp_path)
-    time.sleep(12)  # well inside training (about 30 s on 2 cores)
+    assert first.stdout is not None
+    before = []
+    for line in first.stdout:  # until the training stage has started
+        before.append(line)
+        if line.startswith("[train] running"):
+            break
+    assert before and before[-1].startswith("[train] running"), f"training never started:\n{''.join(before)}"
     os.killpg(first.pid, signal.SIGINT)
     out, _ = first.communicate(timeout=60)
+    out = "".join(before) + out
     assert first.returncode != 0, f"the interrupted run must not report success:\n{out[-2000:]}"
     assert not (tmp_path / "digits" / ".stamps" / "train.json").exists(), "an interrupted stage left a stamp"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -104,12 +103,10 @@ def test_udf_firmware_gives_the_fault_report_with_its_pc(digits: ModelBuild, tmp
 
 def test_execution_outside_memory_is_a_cpu_abort_and_renode_is_stopped_at_once(tmp_path: Path) -> None:
     elf = _stub_elf(tmp_path, "fw-jump", {"STUB_MODEL_JUMP_AT": "0"})
-    started = time.monotonic()
+    # Renode's RunFor never returns after an abort (recorded): only watching the log stops it, and a
+    # run stopped by the wall bound would be an EmulatorTimeoutError, not this.
     with pytest.raises(CpuAbortError, match=r"CPU abort at PC=0x30000000") as caught:
         _renode_run(elf, tmp_path / "run", wall_s=120.0, emulated_s=600.0)
-    elapsed = time.monotonic() - started
-    # Renode's RunFor never returns after an abort (recorded): only watching the log stops it.
-    assert elapsed < 60.0, f"the abort was seen after {elapsed:.0f} s; the wall bound was 120 s"
     assert "last console line: 'BOOT" in str(caught.value) or "CALIB" in str(caught.value)
     assert pids_mentioning(str(tmp_path)) == [], "a Renode process outlived the aborted run"
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.codegen.generator import generate
-from pipeline.config import ROOT
+from pipeline.config import BUILD_DIR, ROOT
 from pipeline.errors import PipelineError
 from pipeline.fileutil import write_atomically
 from pipeline.hostrun import compile_host, compile_kernel_objects, run_host
@@ -27,7 +27,7 @@ from pipeline.reference import litert_outputs, tflm_outputs
 from pipeline.tflite.reader import Model, read_model
 
 CACHE = ROOT / "build" / "optest-cache"
-WORK = ROOT / "build" / "optest"
+WORK = BUILD_DIR / "optest"  # per session under tests (tests/conftest.py); the cache above is shared by content hash
 QUICK_CASES = 10  # per op, what tests/ops runs
 FULL_CASES = 200  # per op, the nightly run (invoke op-tests --full)
 DEFAULT_SEED = 1

@@ -12,23 +12,11 @@
  *   instructions per output with the full int8 range (the whole block loop in assembly), in C
  *   with a narrower clamp or for a partial last block;
  * - split (any shift): tc_requant_ch, the split form of tc_requant.h's formula.
+ * Both epilogues, TC_GEMV_X2_SAT included, are in tc_requant_dsp.h.
  */
 #include <stddef.h>
 
 #include "tc_dsp.h"
-
-/* Two words, one LDRD with post-increment (gcc 12 issues one LDR per struct field). */
-static inline void tc_ldrd_w_ia(const int32_t **p, int32_t *lo, int32_t *hi)
-{
-    __asm("ldrd %0, %1, [%2], #8" : "=r"(*lo), "=r"(*hi), "+r"(*p) : "m"(*(const int32_t (*)[2]) * p));
-}
-
-static inline int32_t tc_ldr_w_ia(const int32_t **p)
-{
-    int32_t v;
-    __asm("ldr %0, [%1], #4" : "=r"(v), "+r"(*p) : "m"(**p));
-    return v;
-}
 
 /*
  * The row pass: a0..a3 += the row (xp, up to x_end) times the next four filters (wp). Per 8 row
@@ -105,34 +93,6 @@ static inline __attribute__((always_inline)) void tc_gemv_block4(const int16_t *
     *acc3 = a3;
 }
 
-/*
- * One channel's split epilogue: tc_requantize(acc, multiplier, shift) + output offset, clamped, with
- * the shift split at generation time; *q walks the tc_requant_ch_t array (5 words per channel).
- * Identical for every int32 acc (tests/test_requant_split.py checks it against tc_requant.h's
- * formula):
- * - gemmlowp's nudge-and-truncate equals (ab + 2^30) >> 31 (for ab < 0 both are
- *   ceil((ab + 1 - 2^30) / 2^31)), and with multiplier2 = 2 * multiplier - 2^32 (the multiplier is in
- *   [2^30, 2^31): the generator keeps layers with a zero multiplier on the portable call),
- *   (2 * x * multiplier + 2^31) >> 32 = SMMULR(x, multiplier2) + x exactly; the saturating case
- *   (both INT32_MIN) cannot occur;
- * - RoundingDivideByPOT's remainder > (mask >> 1) + (d < 0) is remainder >= threshold + (d < 0).
- */
-static inline int8_t tc_requant_ch(int32_t acc, const int32_t **q, int32_t output_offset, int32_t act_min,
-                                   int32_t act_max)
-{
-    int32_t multiplier, left, right, mask;
-    tc_ldrd_w_ia(q, &multiplier, &left);
-    tc_ldrd_w_ia(q, &right, &mask);
-    const int32_t x = (int32_t)((uint32_t)acc << left);
-    const int32_t d = (int32_t)((uint32_t)tc_smmulr(x, multiplier) + (uint32_t)x);
-    const uint32_t threshold = (uint32_t)tc_ldr_w_ia(q) + ((uint32_t)d >> 31);
-    int32_t r = d >> right;
-    /* r += remainder >= threshold: CMP sets the carry exactly then (both unsigned, <= 2^31). */
-    __asm("cmp %1, %2\n\tadc %0, %0, #0" : "+r"(r) : "r"((uint32_t)d & (uint32_t)mask), "r"(threshold) : "cc");
-    r += output_offset;
-    return (int8_t)tc_clamp_i32(r, act_min, act_max);
-}
-
 TC_ALL_REGISTERS static void tc_gemv_s16_split(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
 {
     const int32_t channels = p->channels;
@@ -172,15 +132,6 @@ TC_ALL_REGISTERS static void tc_gemv_s16_x2_sat(const tc_gemv_params_t *p, const
     TC_GEMV_REGISTERS;
     wp = w;
 
-#define TC_GEMV_X2_SAT(A)                                                                                    \
-    "ldm %[w0]!, {%[x0], %[x1], %[x2]}\n\t"                                                                  \
-    "smmulr %[" A "], %[" A "], %[x0]\n\t"                                                                   \
-    "sub %[" A "], %[" A "], %[" A "], lsr #31\n\t"                                                          \
-    "add %[" A "], %[" A "], %[x2]\n\t"                                                                      \
-    "asr %[" A "], %[" A "], %[x1]\n\t"                                                                      \
-    "ssat %[" A "], #8, %[" A "]\n\t"                                                                        \
-    "strb %[" A "], [%[w1]], #1\n\t"
-
     __asm volatile("3:\n\t"
                    "ldr %[xp], %[fx]\n\t"
                    "ldr %[w0], %[blk]\n\t"
@@ -197,7 +148,6 @@ TC_ALL_REGISTERS static void tc_gemv_s16_x2_sat(const tc_gemv_params_t *p, const
                    : TC_GEMV_OPERANDS, [blk] "+m"(f.blk), [out] "+m"(f.out)
                    : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_end] "m"(f.out_end)
                    : "cc", "memory");
-#undef TC_GEMV_X2_SAT
 }
 
 /* The x2 epilogue in C: blocks [first, last) of channels, the last one possibly partial. */
