@@ -185,7 +185,7 @@ STRUCTS: dict[str, Struct] = {s.name: s for s in (
         Field("threshold", "int32_t", "(mask >> 1) + 1: round up from here, one more below zero"),
     )),
     _S("tc_requant_x2_t", "DSP build: the shorter epilogue, on a doubled accumulator (filter and bias doubled by "
-       "the generator), for a right shift e of 1 to 22: tc_requantize_x2 in kernels/arm/tc_dsp_common.h.", (
+       "the generator), for a right shift e of 1 to 22: tc_requantize_x2 in kernels/arm/tc_requant_dsp.h.", (
            Field("multiplier", "int32_t"),
            Field("right", "int32_t", "e"),
            Field("round_zp", "int32_t", "2^(e-1) + zp * 2^e"),

@@ -195,7 +195,7 @@ typedef struct {
 } tc_requant_ch_t;
 
 /* DSP build: the shorter epilogue, on a doubled accumulator (filter and bias doubled by the generator),
- * for a right shift e of 1 to 22: tc_requantize_x2 in kernels/arm/tc_dsp_common.h. */
+ * for a right shift e of 1 to 22: tc_requantize_x2 in kernels/arm/tc_requant_dsp.h. */
 typedef struct {
     int32_t multiplier;
     int32_t right; /* e */

@@ -64,7 +64,7 @@ def sxtb16_order(row_length: int) -> np.ndarray:
     return (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1)
 
 
-# tc_requantize_x2 (firmware/kernels/arm/tc_dsp_common.h) takes right shifts of 1 to 22 and a
+# tc_requantize_x2 (firmware/kernels/arm/tc_requant_dsp.h) takes right shifts of 1 to 22 and a
 # doubled accumulator 2 * acc with |acc| < 2^30.
 X2_RIGHT_SHIFTS = range(1, 23)
 X2_ACC_BOUND = 1 << 30

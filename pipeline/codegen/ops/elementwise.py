@@ -58,7 +58,7 @@ def _requantize(x: np.ndarray, multiplier: int, shift: int) -> np.ndarray:
 def _add_dsp(ctx: LoweringContext, layer: Layer, m1: int, s1: int, m2: int, s2: int) -> Layer | None:
     """The DSP build's ADD of two same-shape inputs: each input's rescaling, which depends on one
     int8 only, as a 256-entry table (indexed by the unsigned byte) computed here, exactly, and
-    doubled for tc_requantize_x2 (firmware/kernels/arm/tc_dsp_common.h): None unless the doubled
+    doubled for tc_requantize_x2 (firmware/kernels/arm/tc_requant_dsp.h): None unless the doubled
     sum fits an int32."""
     in1, in2, out = ctx.input(0), ctx.input(1), ctx.output()
     if not (in1.shape == in2.shape == out.shape):
