@@ -18,7 +18,8 @@ from pipeline.figures import budget_keys
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "models"
 # TINYML_CI_BUILD_DIR moves all outputs elsewhere (tests use it to run the pipeline beside the real build).
-BUILD_DIR = Path(os.environ.get("TINYML_CI_BUILD_DIR", ROOT / "build")).resolve()
+BUILD_DIR_ENV = "TINYML_CI_BUILD_DIR"
+BUILD_DIR = Path(os.environ.get(BUILD_DIR_ENV, ROOT / "build")).resolve()
 
 @dataclass(frozen=True)
 class DatasetConfig:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
-from pipeline.config import BUILD_DIR, MODELS_DIR, ROOT
+from pipeline.config import BUILD_DIR, BUILD_DIR_ENV, MODELS_DIR, ROOT
 from pipeline.errors import PipelineError
 from pipeline.pipeline import (
     TEST_FIRMWARE,
@@ -85,20 +87,29 @@ def renode_tests_not_run(junit: Path) -> int:
                if "renode: not installed" in (skipped.get("message") or ""))
 
 
+TEST_SESSION_DIR = BUILD_DIR / "test-session"
+
+
 def run_test_suite(fast: bool = False) -> bool:
     """pytest, then the full pipeline with its Robot suite on the default model in QEMU; with ``fast``,
-    only the fast tier of pytest (FAST_TESTS: no firmware build, no emulator, nothing slow)."""
+    only the fast tier of pytest (FAST_TESTS: no firmware build, no emulator, nothing slow).
+
+    Both build into one fresh directory, TEST_SESSION_DIR (emptied first, kept to be read), never into
+    the developer's models' build dirs: digits is trained once per test command."""
+    shutil.rmtree(TEST_SESSION_DIR, ignore_errors=True)
+    TEST_SESSION_DIR.mkdir(parents=True)
     junit = BUILD_DIR / "pytest.xml"
     junit.unlink(missing_ok=True)
     select = ["-m", FAST_TESTS] if fast else []
-    print(f"== pytest {' '.join(select)}", flush=True)
+    print(f"== pytest {' '.join(select)} (build dir {TEST_SESSION_DIR})", flush=True)
+    env = {**os.environ, BUILD_DIR_ENV: str(TEST_SESSION_DIR)}
     pytest_rc = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}", *select], cwd=ROOT,
-                               check=False).returncode
+                               env=env, check=False).returncode
     counts = [_junit_counts(junit)]
     passed = True
     if not fast:
         print("== Robot suite: invoke all --model digits --emulator qemu", flush=True)
-        digits = model_build("digits")
+        digits = replace(model_build("digits"), out_dir=TEST_SESSION_DIR / "digits")
         passed = run_all(digits, "qemu")["passed"]
         counts.append(_junit_counts(digits.dir / "robot" / "xunit.xml"))
     ok, failed, skipped = (sum(c[i] for c in counts) for i in range(3))
@@ -109,7 +120,7 @@ def run_test_suite(fast: bool = False) -> bool:
     not_run = renode_tests_not_run(junit)
     if not_run:
         print(f"renode: not installed, {not_run} tests not run (counted as skipped, not passed)")
-    print(f"test: {ok} passed, {failed} failed, {skipped} skipped")
+    print(f"test: {ok} passed, {failed} failed, {skipped} skipped (outputs in {TEST_SESSION_DIR})")
     return pytest_rc == 0 and bool(passed) and failed == 0
 
 

@@ -17,18 +17,20 @@ import pytest
 # Each test session builds into its own directory, never the developer's build/: set before any
 # pipeline module reads it (pipeline/config.py's BUILD_DIR), so that subprocesses inherit it too.
 # A caller that sets TINYML_CI_BUILD_DIR itself chooses the directory (and keeps it).
-BUILD_DIR_ENV = "TINYML_CI_BUILD_DIR"
+BUILD_DIR_ENV = "TINYML_CI_BUILD_DIR"  # pipeline.config.BUILD_DIR_ENV, which cannot be imported yet
 SESSION_BUILD_DIR = os.environ.get(BUILD_DIR_ENV) or tempfile.mkdtemp(prefix="tinyml-ci-tests-")
 _SESSION_BUILD_DIR_OWNED = BUILD_DIR_ENV not in os.environ
 os.environ[BUILD_DIR_ENV] = SESSION_BUILD_DIR
 
 from pipeline import build as firmware_build  # noqa: E402
+from pipeline import config  # noqa: E402
 from pipeline.config import BUILD_DIR  # noqa: E402
 from pipeline.emulators.qemu import QemuBackend  # noqa: E402
 from pipeline.entry import model_build, run_until  # noqa: E402
 from pipeline.pipeline import ModelBuild  # noqa: E402
 from pipeline.train import SINGLE_THREAD_ENV  # noqa: E402
 
+assert config.BUILD_DIR_ENV == BUILD_DIR_ENV
 assert Path(SESSION_BUILD_DIR).resolve() == BUILD_DIR, f"pipeline.config was imported before {__file__}"
 
 
