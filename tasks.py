@@ -119,7 +119,7 @@ def test(c, fast=False):
 @_reported
 def bench(c, models=""):
     """Instructions per inference, MACs/instruction and sizes per model -> build/bench.json, bench.md."""
-    from pipeline.bench import run_bench
+    from pipeline.analyses.bench import run_bench
 
     run_bench([m.strip() for m in models.split(",") if m.strip()] or entry.model_names())
 
@@ -138,7 +138,7 @@ def compress(c, model="digits_wide", emulator=None):
 @_reported
 def cycles(c, elf, function, art=True, wait_states=5):
     """Estimated Cortex-M4 cycles of each call of a function (docs/cycle-model.md), at 168 MHz."""
-    from pipeline.cycles import CycleParams, run_cycles
+    from pipeline.stages.cycles import CycleParams, run_cycles
 
     run_cycles(Path(elf), function, CycleParams(flash_wait_states=int(wait_states), art=bool(art)))
 
@@ -147,7 +147,7 @@ def cycles(c, elf, function, art=True, wait_states=5):
 @_reported
 def profile(c, model="digits", tflite=None, inputs=None, config=None, emulator="qemu"):
     """Instructions, MACs/instruction and share per layer (TC_PROFILE build) + a bar chart."""
-    from pipeline.profile import run_profile
+    from pipeline.analyses.profile import run_profile
 
     run_profile(_build(model, tflite, inputs, config), emulator)
 
@@ -178,7 +178,7 @@ def renode_native(c, model="digits"):
 @_reported
 def fuzz(c, count=10000, seed=1):
     """Fuzz the .tflite reader, validator and lowering with mutated models; fail on any finding."""
-    from pipeline.fuzz import run_fuzz
+    from pipeline.analyses.fuzz import run_fuzz
 
     if run_fuzz(int(count), int(seed)).findings:
         raise Exit("fuzz: findings (see above)", code=1)
@@ -188,7 +188,7 @@ def fuzz(c, count=10000, seed=1):
 @_reported
 def ram(c):
     """Our RAM for inference (arena + scratch) next to TFLM's measured arena, for the MLPerf Tiny models."""
-    from pipeline.ram import print_ram_comparison
+    from pipeline.analyses.ram import print_ram_comparison
 
     print_ram_comparison()
 

@@ -58,7 +58,7 @@ def compress_model(b: ModelBuild, emulator: str | None = None) -> str:
 
 def export_model(b: ModelBuild, out: Path | None = None, kernels: str = "portable") -> Path:
     """Generate the model (reused when fresh) and export it as a C library; default out: build/<model>/export/."""
-    from pipeline.export import export_library
+    from pipeline.export.library import export_library
 
     run_until(b, "codegen")
     r = export_library(b, out if out is not None else b.dir / "export", kernels)
@@ -133,7 +133,7 @@ def run_renode_native(b: ModelBuild) -> bool:
     """Build ``b``'s firmware, run the Renode-native suite on it under renode-test; True if it passed."""
     import shlex
 
-    from pipeline.renode_native import renode_test_command, run_native_suite
+    from pipeline.emulators.renode_native import renode_test_command, run_native_suite
 
     run_until(b, "build")
     results = b.dir / "renode-test"

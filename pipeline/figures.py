@@ -106,7 +106,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("arena_bytes", "arena bytes", "bytes", "lower", "max_arena_bytes", "codegen",
            "the activation arena the generated code plans"),
     Figure("stack_bytes_static", "stack bytes (static bound)", "bytes", "lower", "max_stack_bytes", "build",
-           "the call graph's worst-case stack (-fstack-usage, pipeline/stack_usage.py)"),
+           "the call graph's worst-case stack (-fstack-usage, pipeline/analyses/stack_usage.py)"),
     Figure("stack_bytes_measured", "stack bytes (measured)", "bytes", "lower", "max_stack_bytes", "simulate",
            "the stack the firmware used, by stack painting"),
 )

@@ -19,14 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.analyses.elf_sizes import SizeFigures
 from pipeline.compress.search import CompressResult
 from pipeline.config import BUILD_DIR, ROOT, ModelConfig, load_config, model_config
-from pipeline.cycles import InferenceCycles, cycles_stage, measure_inference_cycles
-from pipeline.elf_sizes import SizeFigures
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.figures import from_stages, measured_by
 from pipeline.fileutil import write_atomically
-from pipeline.firmware_run import (
+from pipeline.metrics import budget_verdicts, table, write_metrics
+from pipeline.stagecache import Results, Stage, StageGraph, StageSpec
+from pipeline.stages.cycles import InferenceCycles, cycles_stage, measure_inference_cycles
+from pipeline.stages.firmware_run import (
     BootRequest,
     RunFacts,
     RunFigures,
@@ -38,11 +40,10 @@ from pipeline.firmware_run import (
     run_figures,
     saved_run,
 )
-from pipeline.metrics import budget_verdicts, table, write_metrics
-from pipeline.stagecache import Results, Stage, StageGraph, StageSpec
 from pipeline.tools import QEMU, TOOLCHAIN, Tool
 
 PIPELINE = ROOT / "pipeline"
+STAGES = PIPELINE / "stages"
 BYO_VECTORS = 20  # random int8 inputs for a bring-your-own model without --inputs
 BYO_SEED = 20261128
 
@@ -156,7 +157,7 @@ class Generated:
 
 @dataclass(frozen=True)
 class Built(SizeFigures):
-    stack_bytes_static: int  # the call graph's worst case (pipeline/stack_usage.py)
+    stack_bytes_static: int  # the call graph's worst case (pipeline/analyses/stack_usage.py)
     toolchain: str  # first line of `arm-none-eabi-gcc --version`
 
     def sizes(self) -> dict[str, int]:
@@ -195,12 +196,12 @@ def _byo(r: PipelineRun) -> str | None:
 def train_stage(r: PipelineRun, _results: Results) -> Stage:
     b = r.build
     assert b.cfg.architecture is not None
-    return Stage("train", b.dir, (PIPELINE / "train.py", PIPELINE / "datasets.py", b.cfg.architecture), (),
+    return Stage("train", b.dir, (STAGES / "train.py", STAGES / "datasets.py", b.cfg.architecture), (),
                  (b.dir / "model.keras", b.dir / "dataset.npz"), _config_section(b, "model", "dataset", "training"))
 
 
 def train(r: PipelineRun, _results: Results) -> Trained:
-    from pipeline.train import train as fit
+    from pipeline.stages.train import train as fit
 
     t = fit(r.build.cfg, r.build.dir)
     return Trained(t.float_accuracy, t.parameters)
@@ -223,7 +224,7 @@ def compress(r: PipelineRun, _results: Results) -> CompressResult:
     return search(r.build, r.emulator)
 
 
-QUANTIZE_CODE = (PIPELINE / "quantize.py", PIPELINE / "convert.py", PIPELINE / "reference.py")
+QUANTIZE_CODE = (STAGES / "quantize.py", STAGES / "convert.py", STAGES / "reference.py")
 
 
 def quantize_stage(r: PipelineRun, results: Results) -> Stage:
@@ -234,7 +235,7 @@ def quantize_stage(r: PipelineRun, results: Results) -> Stage:
         inputs = (b.tflite_source,) + ((b.inputs_source,) if b.inputs_source else ())
         return Stage("quantize", b.dir, QUANTIZE_CODE, inputs, (b.tflite, b.reference), {"vectors": BYO_VECTORS})
     if chosen is not None:
-        return Stage("quantize", b.dir, (PIPELINE / "quantize.py", PIPELINE / "reference.py"),
+        return Stage("quantize", b.dir, (STAGES / "quantize.py", STAGES / "reference.py"),
                      (chosen.chosen_tflite, b.dir / "dataset.npz"), (b.tflite, b.reference),
                      {"candidate": chosen.chosen})
     return Stage("quantize", b.dir, QUANTIZE_CODE, (b.dir / "model.keras", b.dir / "dataset.npz"),
@@ -247,14 +248,14 @@ def quantize(r: PipelineRun, results: Results) -> Quantized:
         return _byo_reference(b)
     if chosen is not None:
         return _compressed_reference(b, chosen)
-    from pipeline.quantize import quantize as convert
+    from pipeline.stages.quantize import quantize as convert
 
     q = convert(b.cfg, b.dir / "model.keras", b.dir / "dataset.npz", b.dir)
     return Quantized(q.int8_accuracy, q.litert_disagreements, q.vectors)
 
 
 def _compressed_reference(b: ModelBuild, chosen: CompressResult) -> Quantized:
-    from pipeline.quantize import held_out_reference
+    from pipeline.stages.quantize import held_out_reference
 
     row = next(c for c in chosen.candidates if c["name"] == chosen.chosen)
     print(f"quantize: {b.name} is the candidate invoke compress chose, {chosen.chosen} ({chosen.chosen_tflite})",
@@ -266,7 +267,7 @@ def _compressed_reference(b: ModelBuild, chosen: CompressResult) -> Quantized:
 
 def _byo_reference(b: ModelBuild) -> Quantized:
     from pipeline.codegen.validate import validate_model
-    from pipeline.quantize import record_reference
+    from pipeline.stages.quantize import record_reference
     from pipeline.tflite.reader import read_model
 
     assert b.tflite_source is not None
@@ -324,7 +325,7 @@ def build_stage(r: PipelineRun, _results: Results) -> Stage:
         "build",
         b.dir,
         (*(firmware / d for d in ("app", "board", "kernels", "cmake", "CMakeLists.txt")),
-         *(PIPELINE / f for f in ("build.py", "elf_sizes.py", "stack_usage.py"))),
+         STAGES / "build.py", *(PIPELINE / "analyses" / f for f in ("elf_sizes.py", "stack_usage.py"))),
         (b.generated,),
         (b.elf,),
         {"stack_bytes": _stack_bytes(b)},
@@ -332,8 +333,8 @@ def build_stage(r: PipelineRun, _results: Results) -> Stage:
 
 
 def build(r: PipelineRun, _results: Results) -> Built:
-    from pipeline.build import BuildRequest, build_firmware
-    from pipeline.stack_usage import static_stack
+    from pipeline.analyses.stack_usage import static_stack
+    from pipeline.stages.build import BuildRequest, build_firmware
 
     b = r.build
     fw = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=_stack_bytes(b)))
@@ -404,7 +405,7 @@ QUANTIZE = StageSpec("quantize", ("train", "compress"), Quantized, quantize_stag
                      "NAME.tflite, reference.npz")
 CODEGEN = StageSpec("codegen", ("quantize",), Generated, codegen_stage, codegen, "generated/")
 BUILD = StageSpec("build", ("codegen",), Built, build_stage, build, "firmware/tinyml_fw.elf", tools=_toolchain)
-# The boot's fingerprint is pipeline/firmware_run.py's simulate_stage, which the Robot suite's setup shares.
+# The boot's fingerprint is pipeline/stages/firmware_run.py's simulate_stage, which the Robot suite's setup shares.
 SIMULATE = StageSpec("simulate", ("build",), RunFacts, lambda r, _: boot_stage(r.boot),
                      lambda r, _: boot_once(r.boot), "simulate/EMULATOR/console.log, run.json",
                      tools=_emulator_tools, check=_emulator_installed, report=_report_boot)

@@ -19,10 +19,18 @@ from robot.api import SkipExecution
 from robot.api.deco import keyword, library
 
 from pipeline import figures
-from pipeline.cycles import InferenceCycles, inference_cycles
 from pipeline.emulators import default_emulator
 from pipeline.figures import Figure
-from pipeline.firmware_run import FirmwareRun, RunFigures, SuiteFile, compare_outputs, run_figures, save_run, simulate
+from pipeline.stages.cycles import InferenceCycles, inference_cycles
+from pipeline.stages.firmware_run import (
+    FirmwareRun,
+    RunFigures,
+    SuiteFile,
+    compare_outputs,
+    run_figures,
+    save_run,
+    simulate,
+)
 
 NO_RUN = "no firmware run: 'Firmware Run Should Be Available' failed or did not run"
 
@@ -48,7 +56,7 @@ class FirmwareLibrary:
 
     @property
     def figures_of_run(self) -> RunFigures:
-        """The figures of the run (pipeline/firmware_run.py, run_figures), evaluated in the suite setup."""
+        """The figures of the run (pipeline/stages/firmware_run.py, run_figures), evaluated in the suite setup."""
         if self._run_figures is None:
             raise AssertionError(NO_RUN)
         return self._run_figures

@@ -87,7 +87,7 @@ def main() -> int:
         demo.write_text((FIXTURES / "demo.robot").read_text().replace("<FW>", str(fw)))
         shutil.copy(fw / "offline.repl", Path(tmp, "offline.repl"))
         sys.path.insert(0, str(FIXTURES.parents[2]))
-        from pipeline.renode_native import renode_test_environment
+        from pipeline.emulators.renode_native import renode_test_environment
 
         test_env = {**env, "PATH": renode_test_environment()["PATH"]}  # renode-test's own Python
         text, rc = run(["renode-test", "-r", str(out / "results"), str(demo)], test_env, 300)

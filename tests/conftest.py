@@ -22,13 +22,13 @@ SESSION_BUILD_DIR = os.environ.get(BUILD_DIR_ENV) or tempfile.mkdtemp(prefix="ti
 _SESSION_BUILD_DIR_OWNED = BUILD_DIR_ENV not in os.environ
 os.environ[BUILD_DIR_ENV] = SESSION_BUILD_DIR
 
-from pipeline import build as firmware_build  # noqa: E402
+import pipeline.stages.build as firmware_build  # noqa: E402
 from pipeline import config  # noqa: E402
 from pipeline.config import BUILD_DIR  # noqa: E402
 from pipeline.emulators.qemu import QemuBackend  # noqa: E402
 from pipeline.entry import model_build, run_until  # noqa: E402
 from pipeline.pipeline import ModelBuild  # noqa: E402
-from pipeline.train import SINGLE_THREAD_ENV  # noqa: E402
+from pipeline.stages.train import SINGLE_THREAD_ENV  # noqa: E402
 
 assert config.BUILD_DIR_ENV == BUILD_DIR_ENV
 assert Path(SESSION_BUILD_DIR).resolve() == BUILD_DIR, f"pipeline.config was imported before {__file__}"

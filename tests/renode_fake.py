@@ -15,7 +15,7 @@ from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "renode-1.15.1"
 
-# Console of a successful run in the firmware's own protocol (pipeline/firmware_log.py).
+# Console of a successful run in the firmware's own protocol (pipeline/emulators/firmware_log.py).
 FIRMWARE_OK = (
     "BOOT model=digits vectors=2 counter=dwt clock_hz=100000000\n"
     "CALIB instructions=1000 ticks=1004 wraps=0\n"

@@ -1,4 +1,4 @@
-"""`invoke bench`'s reports (pipeline/bench.py) and the performance targets in the model configs.
+"""`invoke bench`'s reports (pipeline/analyses/bench.py) and the performance targets in the model configs.
 
 The benchmark itself runs the emulator (`invoke bench`); here its reports are built from given
 figures, and every model config with a [reference] is checked to gate below its target.
@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.bench import BenchResult, LayerBench, format_markdown, format_table, target_summary, write_reports
+from pipeline.analyses.bench import (
+    BenchResult,
+    LayerBench,
+    format_markdown,
+    format_table,
+    target_summary,
+    write_reports,
+)
 from pipeline.config import MODELS_DIR, load_config
 
 BENCH_JSON_KEYS = {"model", "macs", "instructions_per_inference", "mac_per_instruction", "model_bytes",

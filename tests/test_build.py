@@ -14,8 +14,8 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from pipeline.build import FIRMWARE_DIR, BuildRequest, BuildResult, build_firmware, check_toolchain
 from pipeline.errors import StageError, ToolMissingError
+from pipeline.stages.build import FIRMWARE_DIR, BuildRequest, BuildResult, build_firmware, check_toolchain
 
 pytestmark = pytest.mark.toolchain
 

@@ -69,7 +69,7 @@ TF_KERAS_CANDIDATES = {
 def test_a_tfmot_candidate_converts_to_int8_the_generator_runs_bit_exact(kind: str, tmp_path: Path) -> None:
     """QAT (fake-quantized fine-tuning) and magnitude pruning run on tf-keras in their own child."""
     from pipeline.codegen.generator import generate
-    from pipeline.hostrun import compile_host, run_host
+    from pipeline.emulators.hostrun import compile_host, run_host
     from pipeline.tflite.reader import read_model
 
     require_tool("gcc", "sudo apt-get install gcc")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cycles import CallCycles, CycleMark, CycleParams, estimate_cycles, parse_records
 from pipeline.errors import StageError
-from pipeline.thumb_timing import LOAD, MEM, PLAIN, STORE, base_mnemonic, classify
+from pipeline.stages.cycles import CallCycles, CycleMark, CycleParams, estimate_cycles, parse_records
+from pipeline.stages.thumb_timing import LOAD, MEM, PLAIN, STORE, base_mnemonic, classify
 
 BENCH = Path(__file__).parent / "cycle_bench"
 CORE = CycleParams(flash_wait_states=0)

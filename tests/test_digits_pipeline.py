@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from pipeline import pipeline as pl
-from pipeline.build import BuildRequest, build_firmware
 from pipeline.config import ROOT
-from pipeline.hostrun import compile_host, run_host
+from pipeline.emulators.hostrun import compile_host, run_host
 from pipeline.pipeline import ModelBuild, run_robot_suite
+from pipeline.stages.build import BuildRequest, build_firmware
 from tests.conftest import require_tool
 
 

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.firmware_run import compare_outputs
 from pipeline.optest.cases import OpCase, make_case
 from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware, run_tflite_on_firmware
 from pipeline.optest.patch import _find, load_model_t, save_model_t
 from pipeline.optest.runner import CACHE, DEFAULT_SEED, _convert_missing
+from pipeline.stages.firmware_run import compare_outputs
 from tests.conftest import require_tool
 
 pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]

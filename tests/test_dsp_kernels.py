@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.build import BuildRequest, build_firmware
 from pipeline.entry import model_build, run_until
-from pipeline.firmware_run import FirmwareRun, boot, compare_outputs
 from pipeline.pipeline import ModelBuild
+from pipeline.stages.build import BuildRequest, build_firmware
+from pipeline.stages.firmware_run import FirmwareRun, boot, compare_outputs
 from tests.conftest import require_tool
 
 pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.firmware_run import compare_outputs
 from pipeline.optest.cases import OpCase, make_case
 from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware
 from pipeline.optest.runner import DEFAULT_SEED, _convert_missing
+from pipeline.stages.firmware_run import compare_outputs
 from tests.conftest import require_tool
 
 pytestmark = [pytest.mark.qemu, pytest.mark.toolchain, pytest.mark.slow]

@@ -19,10 +19,10 @@ import pytest
 
 from pipeline.config import ROOT
 from pipeline.emulators.base import EmulatorRun
+from pipeline.emulators.firmware_log import parse_console
 from pipeline.emulators.qemu import QemuBackend
 from pipeline.errors import PipelineError
-from pipeline.export import ExportResult, _write_tree, export_library
-from pipeline.firmware_log import parse_console
+from pipeline.export.library import ExportResult, _write_tree, export_library
 from pipeline.pipeline import ModelBuild
 from tests.conftest import require_tool
 

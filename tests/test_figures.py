@@ -19,12 +19,12 @@ from pipeline import figures
 from pipeline import pipeline as pl
 from pipeline.ci_summary import load_metrics, summary_markdown
 from pipeline.config import ROOT, load_config
+from pipeline.emulators.renode_native import budget_variables
 from pipeline.errors import ConfigError
 from pipeline.figures import Figure
-from pipeline.firmware_run import SuiteFile
 from pipeline.metrics import budget_verdicts, table, write_metrics
-from pipeline.renode_native import budget_variables
 from pipeline.stagecache import Results
+from pipeline.stages.firmware_run import SuiteFile
 
 BUILT = pl.Built(flash_bytes=30_000, ram_bytes=12_000, stack_bytes=1024, model_flash_bytes=9_000, arena_bytes=2_048,
                  text_bytes=28_000, data_bytes=100, bss_bytes=11_000, stack_bytes_static=584, toolchain="gcc")

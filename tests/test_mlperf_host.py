@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from pipeline.codegen.generator import GENERATED_FILES, generate
+from pipeline.emulators.hostrun import compile_host, run_host
 from pipeline.errors import UnsupportedModelError
-from pipeline.hostrun import compile_host, run_host
-from pipeline.reference import tflm_outputs
+from pipeline.stages.reference import tflm_outputs
 from pipeline.tflite.reader import read_model
 from tests.conftest import MLPERF_DIR
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.analyses.ram import TFLM_ARENA_BYTES, ours_ram_bytes
+from pipeline.emulators.hostrun import compile_host, run_host
 from pipeline.entry import model_build, run_until
-from pipeline.hostrun import compile_host, run_host
-from pipeline.ram import TFLM_ARENA_BYTES, ours_ram_bytes
 
 # Each model's first run converts and quantizes its Keras model (20-40 s each on 2 cores).
 pytestmark = pytest.mark.slow

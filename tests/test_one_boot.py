@@ -1,6 +1,6 @@
 """One firmware boot per `invoke all`: the Robot suite evaluates the simulate stage's run.
 
-The cycle stage's QEMU run with the cycle plugin (pipeline/cycles.py) is a separate analysis
+The cycle stage's QEMU run with the cycle plugin (pipeline/stages/cycles.py) is a separate analysis
 run, counted apart: what must happen once is the boot whose console gives the verdicts.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import ROOT
-from pipeline.firmware_run import BootRequest, SuiteFile, platform_files, simulate_stage
+from pipeline.stages.firmware_run import BootRequest, SuiteFile, platform_files, simulate_stage
 from tests.conftest import require_tool
 
 

@@ -16,8 +16,8 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from pipeline.build import FIRMWARE_DIR, BuildRequest, build_firmware, check_toolchain
 from pipeline.emulators.base import EmulatorRun
+from pipeline.emulators.firmware_log import CountModel, FirmwareReport, parse_console
 from pipeline.emulators.qemu import QemuBackend
 from pipeline.errors import (
     EmulatorError,
@@ -25,7 +25,7 @@ from pipeline.errors import (
     EmulatorTimeoutError,
     FirmwareFaultError,
 )
-from pipeline.firmware_log import CountModel, FirmwareReport, parse_console
+from pipeline.stages.build import FIRMWARE_DIR, BuildRequest, build_firmware, check_toolchain
 from tests.processes import pids_mentioning
 
 pytestmark = [pytest.mark.qemu, pytest.mark.toolchain]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import FIRMWARE_DIR, BuildRequest, build_firmware
-from pipeline.cycles import function_address
-from pipeline.firmware_run import FirmwareRun, boot
+from pipeline.analyses.stack_usage import static_stack
 from pipeline.pipeline import ModelBuild
-from pipeline.stack_usage import static_stack
+from pipeline.stages.build import FIRMWARE_DIR, BuildRequest, build_firmware
+from pipeline.stages.cycles import function_address
+from pipeline.stages.firmware_run import FirmwareRun, boot
 from tests.conftest import require_tool
 from tests.processes import interrupt_python
 from tests.test_digits_pipeline import _run_suite

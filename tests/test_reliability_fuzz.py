@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fuzz
+import pipeline.analyses.fuzz as fuzz
 from pipeline.config import ROOT
 from pipeline.errors import ModelFormatError, UnsupportedModelError
 from pipeline.pipeline import ModelBuild
@@ -35,7 +35,7 @@ def test_a_crash_is_reported_as_a_finding_with_its_replay(digits_model: ModelBui
     report = fuzz.fuzz_tflite([digits_model.tflite], count=3, seed=5)
     assert [f.index for f in report.findings] == [0, 1, 2]
     assert report.findings[0].error == "IndexError: boom"
-    assert "replay: pipeline.fuzz.replay(seeds, seed=5, index=0)" in report.summary()
+    assert "replay: pipeline.analyses.fuzz.replay(seeds, seed=5, index=0)" in report.summary()
     assert "digits.tflite" in report.findings[0].mutation
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import StageError
-from pipeline.pipeline import ModelBuild
-from pipeline.stack_usage import (
+from pipeline.analyses.stack_usage import (
     EXCEPTION_FRAME_BYTES,
     parse_disassembly,
     read_su_files,
     static_stack,
     worst_case_depth,
 )
+from pipeline.errors import StageError
+from pipeline.pipeline import ModelBuild
 
 FRAMES = {"main": 8, "small": 16, "big": 100, "leaf": 4, "isr": 12}
 CALLS = {"main": {"small", "big"}, "small": {"leaf"}, "big": {"leaf"}, "leaf": set(), "isr": set()}

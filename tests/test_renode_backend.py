@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.emulators.base import EmulatorRun
+from pipeline.emulators.firmware_log import parse_console
 from pipeline.emulators.renode import (
     DEFAULT_PLATFORM,
     INSTALL_HINT,
@@ -35,7 +36,6 @@ from pipeline.errors import (
     EmulatorTimeoutError,
     FirmwareFaultError,
 )
-from pipeline.firmware_log import parse_console
 from tests.renode_fake import FIRMWARE_OK, FIXTURES, write_fake_renode
 
 RUNS = ("r1-stock-board.txt", "r2-cpu-platform-dwt.txt", "r3-fault.txt", "r4-udf.txt")

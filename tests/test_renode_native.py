@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import ConfigError
-from pipeline.renode_native import (
+from pipeline.emulators.renode_native import (
     NATIVE_SUITE,
     budget_variables,
     parse_renode_test_output,
     renode_test_command,
 )
+from pipeline.errors import ConfigError
 from tests.renode_fake import FIXTURES
 
 BUDGETS = {
@@ -92,7 +92,7 @@ def test_passing_run_needs_exit_code_zero_and_a_test() -> None:
 
 
 def test_profiler_output_is_folded_without_its_first_line() -> None:
-    from pipeline.flame_graph import fold, frames_by_depth
+    from pipeline.analyses.flame_graph import fold, frames_by_depth
 
     raw = ["tc_model_invoke (entry) 81005370", "tc_model_invoke (entry);conv (entry) 300",
            "tc_model_invoke (entry) 20", "tc_model_invoke (entry);conv (entry) 100",

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build import FIRMWARE_DIR, BuildRequest, build_firmware
-from pipeline.cycles import function_address
+from pipeline.analyses.flame_graph import renode_flame_graph
 from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.renode import RenodeBackend
+from pipeline.emulators.renode_native import RenodeTestReport, run_native_suite
 from pipeline.errors import CpuAbortError, EmulatorCommandError, EmulatorTimeoutError, FirmwareFaultError
-from pipeline.firmware_run import FirmwareRun, boot
-from pipeline.flame_graph import renode_flame_graph
 from pipeline.pipeline import ModelBuild
-from pipeline.renode_native import RenodeTestReport, run_native_suite
+from pipeline.stages.build import FIRMWARE_DIR, BuildRequest, build_firmware
+from pipeline.stages.cycles import function_address
+from pipeline.stages.firmware_run import FirmwareRun, boot
 from tests.conftest import require_tool
 from tests.processes import interrupt_python, pids_mentioning
 from tests.test_digits_pipeline import _run_suite

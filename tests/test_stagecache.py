@@ -89,8 +89,8 @@ def test_a_stamp_whose_result_is_not_the_stages_result_type_is_not_reused(tmp_pa
 def test_every_stage_result_survives_the_stamp_unchanged() -> None:
     """What the stage cache writes and reads back is the same typed result, for each stage of GRAPH
     that has a fingerprint (nested dataclasses, None, tuples and Paths included)."""
-    from pipeline.cycles import InferenceCycles
-    from pipeline.firmware_run import RunFacts
+    from pipeline.stages.cycles import InferenceCycles
+    from pipeline.stages.firmware_run import RunFacts
 
     examples: list[object] = [
         pl.Trained(0.9833, 1234), pl.Trained(None, 1),

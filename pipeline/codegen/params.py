@@ -21,9 +21,10 @@ from typing import Any
 import jinja2
 import numpy as np
 
+from pipeline.config import ROOT
 from pipeline.errors import PipelineError
 
-HEADER = Path(__file__).resolve().parents[2] / "firmware" / "kernels" / "include" / "tc_params.h"
+HEADER = ROOT / "firmware" / "kernels" / "include" / "tc_params.h"
 TEMPLATES = Path(__file__).with_name("templates")
 
 

@@ -161,13 +161,13 @@ def _main(job_path: str) -> None:
     job = json.loads(Path(job_path).read_text())
     spec = CandidateSpec(**job["spec"])
     files = CandidateFiles(**{k: Path(v) for k, v in job["files"].items()})
-    from pipeline.train import seed_everything
+    from pipeline.stages.train import seed_everything
 
     seed_everything(spec.seed)
     from pipeline.compress.surgery import prune_channels
-    from pipeline.convert import int8_tflite
     from pipeline.fileutil import write_atomically
-    from pipeline.quantize import held_out_reference
+    from pipeline.stages.convert import int8_tflite
+    from pipeline.stages.quantize import held_out_reference
 
     data = np.load(files.dataset)
     model = _trained_model(needs_tf_keras(spec), files, data)

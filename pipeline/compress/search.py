@@ -146,7 +146,8 @@ def _measure(b: ModelBuild, spec: CandidateSpec, emulator: str | None) -> dict[s
     files = CandidateFiles(b.cfg.architecture, b.dir / "model.keras", b.dir / "compress" / "weights.npz", dataset,
                            cb.tflite, cb.dir / "candidate.json", cb.reference)
     code = (*(PIPELINE / "compress" / f for f in ("finetune.py", "surgery.py", "distill.py")),
-            *(PIPELINE / f for f in ("convert.py", "train.py", "quantize.py", "reference.py")), b.cfg.architecture)
+            *(PIPELINE / "stages" / f for f in ("convert.py", "train.py", "quantize.py", "reference.py")),
+            b.cfg.architecture)
     made = run_stage(Stage("candidate", cb.dir, code, (files.keras_model, files.weights, dataset),
                            (files.tflite, files.summary, files.reference), asdict(spec)),
                      lambda: _made(run_candidate(spec, files)), CandidateMade)[0]

@@ -3,7 +3,7 @@
 A backend boots one ELF, captures the firmware's USART2 console until the
 firmware prints its final ``DONE`` line (or a fault line), and returns the text.
 It never interprets the firmware's lines beyond knowing when to stop: that is
-:mod:`pipeline.firmware_log`'s job, shared by every backend.
+:mod:`pipeline.emulators.firmware_log`'s job, shared by every backend.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ class QemuBackend:
             raise ValueError(f"icount shift {shift} outside 0..10")
         self.shift = shift
         self.binary = binary
-        self.extra_args = extra_args  # e.g. the cycle model's -plugin (pipeline/cycles.py)
+        self.extra_args = extra_args  # e.g. the cycle model's -plugin (pipeline/stages/cycles.py)
 
     @property
     def ticks_per_instruction(self) -> float:

@@ -239,7 +239,7 @@ class RenodeBackend:
     # of the emulated-time bound (the firmware only sleeps or spins after either).
     stop_on_final_line: bool = True
     # Monitor commands run after loading the ELF, before the emulation starts (e.g. the
-    # profiler hooks of pipeline/flame_graph.py).
+    # profiler hooks of pipeline/analyses/flame_graph.py).
     before_run: tuple[str, ...] = ()
     name: str = field(default="renode", init=False)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.build import BuildRequest, build_firmware
 from pipeline.entry import model_build, run_until
-from pipeline.firmware_run import boot
 from pipeline.optest.cases import OpCase
 from pipeline.optest.runner import CACHE, _inputs
 from pipeline.pipeline import ModelBuild
+from pipeline.stages.build import BuildRequest, build_firmware
+from pipeline.stages.firmware_run import boot
 from pipeline.tflite.reader import read_model
 
 MCU_RAM_BYTES = 128 * 1024  # the STM32F407's SRAM (firmware/board/stm32f407.ld)

@@ -18,12 +18,12 @@ import numpy as np
 
 from pipeline.codegen.generator import generate
 from pipeline.config import BUILD_DIR, ROOT
+from pipeline.emulators.hostrun import compile_host, compile_kernel_objects, run_host
 from pipeline.errors import PipelineError
 from pipeline.fileutil import write_atomically
-from pipeline.hostrun import compile_host, compile_kernel_objects, run_host
 from pipeline.optest.cases import OPS, OpCase, make_cases
 from pipeline.optest.patch import patch
-from pipeline.reference import litert_outputs, tflm_outputs
+from pipeline.stages.reference import litert_outputs, tflm_outputs
 from pipeline.tflite.reader import Model, read_model
 
 CACHE = ROOT / "build" / "optest-cache"

@@ -5,7 +5,7 @@ Documentation       Boots a tinyml-ci firmware on Renode's STM32F4 with the proj
 ...                 Run with Renode's renode-test (Renode 1.15.1, robotframework 6.1), e.g.
 ...                 renode-test -r results --variable ELF:/abs/tinyml_fw.elf
 ...                 --variable MAX_INSTRUCTIONS_PER_INFERENCE:1500000 robot_tests/renode/firmware_native.robot
-...                 pipeline.renode_native.renode_test_command() builds this command from the
+...                 pipeline.emulators.renode_native.renode_test_command() builds this command from the
 ...                 model's config. Timeouts are in emulated seconds.
 ...
 ...                 Counting: the overlay's DWT returns the CPU's executed-instruction count, and the

@@ -7,7 +7,7 @@ then, when it is accepted, ``validate_model``, ``lower_model`` and
 input that runs past the per-input time limit, is a *finding*, printed with the
 seed and the input's index so that it can be replayed::
 
-    from pipeline.fuzz import replay
+    from pipeline.analyses.fuzz import replay
     replay([Path("build/digits/digits.tflite"), ...], seed=1, index=1234)
 
 Mutations: bit flips, byte overwrites, truncation, splices of two files, and
@@ -72,7 +72,7 @@ class FuzzReport:
         lines += [f"  refused {name}: {n}" for name, n in sorted(self.refused.items())]
         lines += [
             f"  FINDING input {f.index} ({f.mutation}): {f.error} at {f.where}; "
-            f"replay: pipeline.fuzz.replay(seeds, seed={self.seed}, index={f.index})"
+            f"replay: pipeline.analyses.fuzz.replay(seeds, seed={self.seed}, index={f.index})"
             for f in self.findings
         ]
         return "\n".join(lines)

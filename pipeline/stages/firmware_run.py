@@ -19,9 +19,9 @@ import numpy as np
 from pipeline.config import ROOT
 from pipeline.emulators import select_backend
 from pipeline.emulators.base import EmulatorRun
+from pipeline.emulators.firmware_log import CountModel, FirmwareReport, median_instructions, parse_console
 from pipeline.errors import EmulatorError
 from pipeline.fileutil import write_atomically
-from pipeline.firmware_log import CountModel, FirmwareReport, median_instructions, parse_console
 from pipeline.stagecache import Stage, decode, encode, run_stage
 
 # The firmware reports counter=dwt only after its probe saw exactly one CYCCNT tick per
@@ -127,11 +127,10 @@ def platform_files(emulator: str) -> tuple[Path, ...]:
 def simulate_stage(req: BootRequest, emulator_version: str) -> Stage:
     """The boot's fingerprint: the ELF, the emulator and its version, its platform files, the bounds,
     and the code that boots and reads the firmware."""
-    pipeline = ROOT / "pipeline"
     return Stage(
         f"simulate-{req.emulator}",
         req.build_dir,
-        (pipeline / "emulators", pipeline / "firmware_run.py", pipeline / "firmware_log.py"),
+        (ROOT / "pipeline" / "emulators", Path(__file__)),  # the backends and the console parser; this module
         (req.elf, *platform_files(req.emulator)),
         (req.workdir / "console.log", req.workdir / "run.json"),
         {"emulator": req.emulator, "version": emulator_version,

@@ -20,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.analyses.elf_sizes import SizeFigures, elf_sizes
 from pipeline.codegen.kernels import KERNEL_SETS
-from pipeline.elf_sizes import SizeFigures, elf_sizes
+from pipeline.config import ROOT
 from pipeline.errors import StageError, ToolMissingError
 
 log = logging.getLogger(__name__)
 
-FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
+FIRMWARE_DIR = ROOT / "firmware"
 TOOLCHAIN_FILE = FIRMWARE_DIR / "cmake" / "arm-none-eabi.cmake"
 TARGET = "tinyml_fw"
 
@@ -128,7 +129,7 @@ def build_firmware(req: BuildRequest, on_line: Callable[[str], None] | None = No
     """Configure and build the firmware for ``req``; return the ELF and its sizes.
 
     ``on_line`` receives every line of CMake / compiler output as it comes
-    (default: the ``pipeline.build`` logger at INFO).
+    (default: the ``pipeline.stages.build`` logger at INFO).
     """
     check_toolchain()
     emit = on_line or log.info

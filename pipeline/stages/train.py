@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import ModelConfig
-from pipeline.datasets import load_splits
 from pipeline.errors import ConfigError, StageError
 from pipeline.fileutil import atomic_path
+from pipeline.stages.datasets import load_splits
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import ModelConfig
-from pipeline.convert import convert_int8
 from pipeline.fileutil import atomic_path, write_atomically
-from pipeline.reference import litert_outputs, tflm_outputs
+from pipeline.stages.convert import convert_int8
+from pipeline.stages.reference import litert_outputs, tflm_outputs
 from pipeline.tflite.reader import read_model
 
 

@@ -17,7 +17,7 @@ model calls into one directory::
 
 The kernels are those ``codegen.json`` lists for the kernel set; their sources and headers
 come from the kernel manifest (pipeline/codegen/kernels.py), as the firmware build's do. The
-public header, CMake file and README are rendered from ``pipeline/export_templates/``. No
+public header, CMake file and README are rendered from ``pipeline/export/templates/``. No
 test vectors and no harness are exported.
 
 The export is written to a temporary directory and renamed into place, so a failure leaves
@@ -44,7 +44,7 @@ from pipeline.pipeline import ModelBuild
 
 KERNELS_DIR = ROOT / "firmware" / "kernels"
 NUMERIC_CONTRACT = ROOT / "docs" / "numeric-contract.md"
-TEMPLATES = Path(__file__).with_name("export_templates")
+TEMPLATES = Path(__file__).with_name("templates")
 MANIFEST = "export.json"
 
 

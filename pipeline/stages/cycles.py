@@ -5,7 +5,7 @@ Neither emulator models time, so the estimate is computed beside the QEMU run: a
 every data read, and applies the model of docs/cycle-model.md (core timings from the
 Cortex-M4 TRM, flash wait states behind the STM32F4's ART accelerator) to each call of the
 timed function, from its entry to the instruction after the call site. The instructions
-are classified statically (pipeline/thumb_timing.py) into a table the plugin loads.
+are classified statically (pipeline/stages/thumb_timing.py) into a table the plugin loads.
 
 The run is the ordinary QEMU run (same icount, same firmware), so a call's instruction count
 equals what the firmware's own counter measures around it, less the counter's overhead.
@@ -29,7 +29,7 @@ from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.qemu import QemuBackend
 from pipeline.errors import StageError, ToolMissingError
 from pipeline.stagecache import Stage, run_stage
-from pipeline.thumb_timing import disassemble, write_table
+from pipeline.stages.thumb_timing import disassemble, write_table
 
 PLUGIN_DIR = ROOT / "firmware" / "qemu_plugin"
 INFERENCE_FUNCTION = "tc_model_invoke"  # what the firmware's own counter times, one call per vector
@@ -203,7 +203,7 @@ def cycles_stage(elf: Path, build_dir: Path) -> Stage:
     return Stage(
         "cycles",
         build_dir,
-        (ROOT / "pipeline" / "cycles.py", ROOT / "pipeline" / "thumb_timing.py", PLUGIN_DIR),
+        (Path(__file__), Path(__file__).with_name("thumb_timing.py"), PLUGIN_DIR),
         (elf,),
         (build_dir / "cycles" / "cycles.txt",),
         {"qemu": backend.version()},

@@ -9,7 +9,7 @@ Cycles: the cycle model (docs/cycle-model.md) estimates ours (``tc_model_invoke`
 ``.symbol``) in the same run, with the same model: the gate is ours <= 0.5x theirs in cycles
 (CYCLE_TARGET_RATIO). Their instructions are those the same run counted.
 
-Per-layer instructions come from a second, profile build (TC_PROFILE, see pipeline/profile.py);
+Per-layer instructions come from a second, profile build (TC_PROFILE, see pipeline/analyses/profile.py);
 a layer without a kernel call (an in-place RESHAPE) counts 0. The per-layer figures include
 the profile marks, so they sum to slightly more than ``instructions_per_inference``.
 """
@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline import figures
+from pipeline.analyses.profile import profile_model
 from pipeline.config import BUILD_DIR, ROOT
-from pipeline.cycles import estimate_cycles
 from pipeline.entry import model_build, run_until
 from pipeline.fileutil import write_atomically
 from pipeline.pipeline import BUILD, CYCLES, SIMULATE, PipelineRun, boot_figures
-from pipeline.profile import profile_model
+from pipeline.stages.cycles import estimate_cycles
 
 BENCH_EMULATOR = "qemu"  # the exact instruction counter
 PEER_DIR = Path(os.environ.get("TINYML_CI_PEER_DIR", ROOT.parent / "shared" / "peer-tflm"))

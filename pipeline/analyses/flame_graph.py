@@ -15,10 +15,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.cycles import function_address
 from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.renode import RenodeBackend
 from pipeline.errors import EmulatorError
+from pipeline.stages.cycles import function_address
 
 START_SYMBOL = "tc_model_invoke"
 STOP_SYMBOL = "cc_stop"

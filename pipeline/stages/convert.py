@@ -19,7 +19,8 @@ from pipeline.errors import StageError
 
 def convert_int8(keras_model: Path, dataset: Path, samples: int, seed: int, out: Path, model_name: str) -> None:
     """Convert ``keras_model`` to an int8 .tflite at ``out`` (written only on success)."""
-    cmd = [sys.executable, "-m", "pipeline.convert", str(keras_model), str(dataset), str(samples), str(seed), str(out)]
+    cmd = [sys.executable, "-m", "pipeline.stages.convert", str(keras_model), str(dataset), str(samples), str(seed),
+           str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
@@ -51,7 +52,7 @@ def int8_tflite(model: Any, x_train: np.ndarray, samples: int, seed: int) -> byt
 
 def _main(keras_model: str, dataset: str, samples: str, seed: str, out: str) -> None:
     from pipeline.fileutil import write_atomically
-    from pipeline.train import seed_everything
+    from pipeline.stages.train import seed_everything
 
     seed_everything(int(seed))
     import keras

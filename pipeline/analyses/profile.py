@@ -18,12 +18,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.build import BuildRequest, build_firmware
-from pipeline.cycles import INFERENCE_FUNCTION, CycleMark, estimate_cycles
+from pipeline.emulators.firmware_log import CountModel, LayerMark
 from pipeline.entry import ModelBuild, run_until
 from pipeline.errors import PipelineError
-from pipeline.firmware_log import CountModel, LayerMark
-from pipeline.firmware_run import boot, count_model
+from pipeline.stages.build import BuildRequest, build_firmware
+from pipeline.stages.cycles import INFERENCE_FUNCTION, CycleMark, estimate_cycles
+from pipeline.stages.firmware_run import boot, count_model
 
 PROFILE_EMULATOR = "qemu"
 MARK_FUNCTION = "tc_profile_mark"  # firmware/board/profile.h
@@ -127,7 +127,7 @@ def run_profile(b: ModelBuild, emulator: str = PROFILE_EMULATOR) -> list[LayerPr
     """Profile ``b``, print the table, save profile.json and profile.png under build/<model>/.
 
     On Renode also a flame graph of one inference of the plain firmware (Renode's profiler,
-    pipeline/flame_graph.py): build/<model>/profile/renode-flame/inference.folded.
+    pipeline/analyses/flame_graph.py): build/<model>/profile/renode-flame/inference.folded.
     """
     layers = profile_model(b, emulator=emulator)
     print(format_profile(layers), flush=True)
@@ -135,7 +135,7 @@ def run_profile(b: ModelBuild, emulator: str = PROFILE_EMULATOR) -> list[LayerPr
     png = plot_profile(b.name, layers, b.dir / "profile.png")
     print(f"profile: -> {b.dir / 'profile.json'}, {png}", flush=True)
     if emulator == "renode":
-        from pipeline.flame_graph import renode_flame_graph
+        from pipeline.analyses.flame_graph import renode_flame_graph
 
         emu = b.cfg.emulator
         flame = renode_flame_graph(b.elf, b.dir / "profile" / "renode-flame", emu.wall_timeout_s,

@@ -1,0 +1,1 @@
+"""Analyses of built firmwares and of many models: sizes, stack, RAM, per-layer profile, benchmark, fuzzing."""

@@ -1,0 +1,1 @@
+"""`invoke export`: a generated model as a C library for another firmware (templates in templates/)."""
