@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -18,11 +19,14 @@ class Tool:
     version_args: tuple[str, ...] = ("--version",)
 
 
+ARM_BINUTILS = Tool("arm-none-eabi-objdump", "binutils-arm-none-eabi", (2, 35))  # objdump, size: stack, cycles
 TOOLCHAIN = (
     Tool("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi", (10, 3)),
+    ARM_BINUTILS,
     Tool("cmake", "cmake", (3, 20)),
 )
 QEMU = Tool("qemu-system-arm", "qemu-system-arm", (7, 0))
+HOST_CC = Tool("gcc", "gcc", (10, 0))  # the generated C on the host, the QEMU cycle plugin
 
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -30,9 +34,12 @@ _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 def tool_version(tool: Tool) -> tuple[int, ...] | None:
     """The tool's version, or None when it is not installed."""
     path = shutil.which(tool.command)
-    if path is None:
-        return None
-    proc = subprocess.run([path, *tool.version_args], capture_output=True, text=True, check=False, timeout=30)
+    return None if path is None else _version_of(path, tool.version_args)
+
+
+@functools.cache
+def _version_of(path: str, version_args: tuple[str, ...]) -> tuple[int, ...]:
+    proc = subprocess.run([path, *version_args], capture_output=True, text=True, check=False, timeout=30)
     first = (proc.stdout or proc.stderr).splitlines()[0] if (proc.stdout or proc.stderr) else ""
     # The last version-looking number of the first line: "arm-none-eabi-gcc (15:12.2.rel1-1) 12.2.1 20221205"
     matches = _VERSION.findall(first.split(")")[-1]) or _VERSION.findall(first)
@@ -57,3 +64,11 @@ def check_tools(tools: tuple[Tool, ...]) -> None:
             "missing tools:\n  - " + "\n  - ".join(problems)
             + f"\ninstall them with: sudo apt-get install {' '.join(packages)}  (or run ./scripts/setup.sh)"
         )
+
+
+def tool_path(tool: Tool) -> str:
+    """The tool's path; ToolMissingError, with the install command, when it is missing or too old."""
+    check_tools((tool,))
+    path = shutil.which(tool.command)
+    assert path is not None  # check_tools found it
+    return path

@@ -15,7 +15,8 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from pipeline.errors import StageError, ToolMissingError
-from pipeline.stages.build import FIRMWARE_DIR, BuildRequest, BuildResult, build_firmware, check_toolchain
+from pipeline.stages.build import FIRMWARE_DIR, BuildRequest, BuildResult, build_firmware
+from pipeline.tools import TOOLCHAIN, check_tools
 
 pytestmark = pytest.mark.toolchain
 
@@ -43,7 +44,7 @@ def _with_in_invoke(model_dir: Path, declaration: str, statement: str) -> None:
 
 @pytest.fixture(scope="module")
 def stub_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    check_toolchain()
+    check_tools(TOOLCHAIN)
     build_dir = tmp_path_factory.mktemp("stub") / "build"
     return build_firmware(BuildRequest(model_dir=STUB_MODEL, build_dir=build_dir))
 
@@ -172,7 +173,7 @@ def test_missing_toolchain_names_tools_and_apt_command(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolMissingError) as info:
-        check_toolchain()
+        check_tools(TOOLCHAIN)
     message = str(info.value)
     assert "arm-none-eabi-gcc" in message and "cmake" in message
     assert "apt-get install" in message

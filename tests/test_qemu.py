@@ -25,7 +25,8 @@ from pipeline.errors import (
     EmulatorTimeoutError,
     FirmwareFaultError,
 )
-from pipeline.stages.build import FIRMWARE_DIR, BuildRequest, build_firmware, check_toolchain
+from pipeline.stages.build import FIRMWARE_DIR, BuildRequest, build_firmware
+from pipeline.tools import TOOLCHAIN, check_tools
 from tests.processes import pids_mentioning
 
 pytestmark = [pytest.mark.qemu, pytest.mark.toolchain]
@@ -60,7 +61,7 @@ def _qemu_pids(marker: str) -> list[int]:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    check_toolchain()
+    check_tools(TOOLCHAIN)
     QemuBackend().check_available()
     return tmp_path_factory.mktemp("qemu")
 

@@ -24,9 +24,12 @@ def test_invoke_all_lists_every_missing_and_too_old_tool_at_once(tmp_path: Path)
     expected = (
         "error: missing tools:\n"
         "  - arm-none-eabi-gcc is not installed (need >= 10.3)\n"
+        "  - arm-none-eabi-objdump is not installed (need >= 2.35)\n"
         "  - cmake 3.10.2 is too old (need >= 3.20)\n"
         "  - qemu-system-arm is not installed (need >= 7.0)\n"
-        "install them with: sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi cmake qemu-system-arm"
+        "  - gcc is not installed (need >= 10.0)\n"
+        "install them with: sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi"
+        " cmake qemu-system-arm gcc"
         "  (or run ./scripts/setup.sh)"
     )
     assert expected in proc.stderr, proc.stderr

@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import StageError
+from pipeline.tools import ARM_BINUTILS, tool_path
 
-OBJDUMP = "arm-none-eabi-objdump"
 EXCEPTION_FRAME_BYTES = 26 * 4 + 4  # extended (FPU) frame + alignment padding
 THREAD_ENTRY = "Reset_Handler"
 INVOKE = "tc_model_invoke"
@@ -176,12 +176,9 @@ def worst_case_depth(frames: dict[str, int], calls: dict[str, set[str]], entry: 
 
 def static_stack(elf: Path, build_dir: Path) -> StackReport:
     """The static stack bound of a firmware ELF built in ``build_dir`` (see the module docstring)."""
-    try:
-        proc = subprocess.run([OBJDUMP, "-d", str(elf)], capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise StageError(f"{OBJDUMP} not found: sudo apt-get install binutils-arm-none-eabi") from None
+    proc = subprocess.run([tool_path(ARM_BINUTILS), "-d", str(elf)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise StageError(f"{OBJDUMP} -d {elf} failed: {proc.stderr.strip()[:500]}")
+        raise StageError(f"{ARM_BINUTILS.command} -d {elf} failed: {proc.stderr.strip()[:500]}")
     dis = parse_disassembly(proc.stdout)
     su = read_su_files(build_dir)
     if not su:

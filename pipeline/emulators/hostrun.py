@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.config import ROOT
-from pipeline.errors import StageError, ToolMissingError
+from pipeline.errors import StageError
+from pipeline.tools import HOST_CC, tool_path
 
 KERNELS = ROOT / "firmware" / "kernels"
 HOST_MAIN = ROOT / "firmware" / "host" / "host_main.c"
@@ -18,20 +18,13 @@ HOST_MAIN = ROOT / "firmware" / "host" / "host_main.c"
 CFLAGS = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fwrapv-pointer")
 
 
-def _cc() -> str:
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        raise ToolMissingError("no host C compiler (gcc): install it with: sudo apt-get install gcc")
-    return cc
-
-
 def compile_kernel_objects(out_dir: Path) -> list[Path]:
     """Compile every kernel once (for builds of many models); return the object files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     objects = []
     for source in sorted(KERNELS.glob("*.c")):
         obj = out_dir / (source.stem + ".o")
-        cmd = [_cc(), *CFLAGS, f"-I{KERNELS / 'include'}", "-c", str(source), "-o", str(obj)]
+        cmd = [tool_path(HOST_CC), *CFLAGS, f"-I{KERNELS / 'include'}", "-c", str(source), "-o", str(obj)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise StageError(f"host build of {source} failed:\n{proc.stderr.strip()}")
@@ -44,7 +37,7 @@ def compile_host(generated: Path, out: Path, extra_flags: tuple[str, ...] = (),
     """Build the host executable of a generated model (model.c + kernels + host harness)."""
     kernels = kernel_objects if kernel_objects is not None else sorted(KERNELS.glob("*.c"))
     sources = [generated / "model.c", *kernels, HOST_MAIN]
-    cmd = [_cc(), *CFLAGS, f"-I{generated}", f"-I{KERNELS / 'include'}", *extra_flags,
+    cmd = [tool_path(HOST_CC), *CFLAGS, f"-I{generated}", f"-I{KERNELS / 'include'}", *extra_flags,
            *map(str, sources), "-o", str(out), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:

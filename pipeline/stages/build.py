@@ -23,19 +23,14 @@ from pathlib import Path
 from pipeline.analyses.elf_sizes import SizeFigures, elf_sizes
 from pipeline.codegen.kernels import KERNEL_SETS
 from pipeline.config import ROOT
-from pipeline.errors import StageError, ToolMissingError
+from pipeline.errors import StageError
+from pipeline.tools import TOOLCHAIN, check_tools
 
 log = logging.getLogger(__name__)
 
 FIRMWARE_DIR = ROOT / "firmware"
 TOOLCHAIN_FILE = FIRMWARE_DIR / "cmake" / "arm-none-eabi.cmake"
 TARGET = "tinyml_fw"
-
-REQUIRED_TOOLS = {
-    "arm-none-eabi-gcc": "gcc-arm-none-eabi",
-    "arm-none-eabi-size": "binutils-arm-none-eabi",
-    "cmake": "cmake",
-}
 
 # Lines of compiler / linker / CMake output worth showing when a build fails.
 _ERROR_LINE = re.compile(
@@ -68,17 +63,6 @@ class BuildResult:
     toolchain_version: str  # first line of `arm-none-eabi-gcc --version`
     generator: str  # the CMake generator used
     seconds: float  # wall time of configure + build
-
-
-def check_toolchain() -> None:
-    """Raise ToolMissingError naming every missing build tool and how to install it."""
-    missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
-    if missing:
-        packages = " ".join(sorted({REQUIRED_TOOLS[t] for t in missing}))
-        raise ToolMissingError(
-            f"firmware build tools not found on PATH: {', '.join(missing)}; "
-            f"install them with: sudo apt-get install {packages} libnewlib-arm-none-eabi"
-        )
 
 
 def toolchain_version() -> str:
@@ -131,7 +115,7 @@ def build_firmware(req: BuildRequest, on_line: Callable[[str], None] | None = No
     ``on_line`` receives every line of CMake / compiler output as it comes
     (default: the ``pipeline.stages.build`` logger at INFO).
     """
-    check_toolchain()
+    check_tools(TOOLCHAIN)
     emit = on_line or log.info
     model_dir = req.model_dir.resolve()
     for name in ("model.c", "model.h", "kernels.cmake", "test_vectors.c", "test_vectors.h"):

@@ -14,7 +14,6 @@ equals what the firmware's own counter measures around it, less the counter's ov
 from __future__ import annotations
 
 import hashlib
-import shutil
 import statistics
 import subprocess
 from dataclasses import dataclass, field
@@ -27,9 +26,10 @@ from elftools.elf.sections import SymbolTableSection
 from pipeline.config import BUILD_DIR, ROOT
 from pipeline.emulators.base import EmulatorRun
 from pipeline.emulators.qemu import QemuBackend
-from pipeline.errors import StageError, ToolMissingError
+from pipeline.errors import StageError
 from pipeline.stagecache import Stage, run_stage
 from pipeline.stages.thumb_timing import disassemble, write_table
+from pipeline.tools import HOST_CC, tool_path
 
 PLUGIN_DIR = ROOT / "firmware" / "qemu_plugin"
 INFERENCE_FUNCTION = "tc_model_invoke"  # what the firmware's own counter times, one call per vector
@@ -100,13 +100,6 @@ class CycleEstimate:
         return next(c for c in self.calls if c.cycles == self.cycles_per_call)
 
 
-def _cc() -> str:
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        raise ToolMissingError("no host C compiler (gcc) for the QEMU cycle plugin: sudo apt-get install gcc")
-    return cc
-
-
 def build_plugin(out_dir: Path = BUILD_DIR / "qemu_plugin") -> Path:
     """Compile the plugin (reused while its sources and flags are unchanged); return the .so."""
     digest = hashlib.sha256(" ".join(PLUGIN_CFLAGS).encode())
@@ -117,7 +110,8 @@ def build_plugin(out_dir: Path = BUILD_DIR / "qemu_plugin") -> Path:
         return so
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = so.with_suffix(".tmp")
-    cmd = [_cc(), *PLUGIN_CFLAGS, f"-I{PLUGIN_DIR}", *(str(PLUGIN_DIR / s) for s in PLUGIN_SOURCES), "-o", str(tmp)]
+    cmd = [tool_path(HOST_CC), *PLUGIN_CFLAGS, f"-I{PLUGIN_DIR}", *(str(PLUGIN_DIR / s) for s in PLUGIN_SOURCES),
+           "-o", str(tmp)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise StageError(f"building the QEMU cycle plugin failed:\n{proc.stderr.strip()}")

@@ -11,7 +11,6 @@ previous instruction, flash wait states) is the plugin's.
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 from dataclasses import dataclass, replace
@@ -21,9 +20,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from pipeline.errors import StageError, ToolMissingError
-
-OBJDUMP = "arm-none-eabi-objdump"
+from pipeline.errors import StageError
+from pipeline.tools import ARM_BINUTILS, tool_path
 
 # cycle_model.h: enum cm_kind and the CM_F_* flags.
 PLAIN, LOAD, STORE, MEM, DIV, OTHER = range(6)
@@ -187,12 +185,9 @@ def classify(pc: int, size: int, mnemonic: str, operands: str) -> TimedInsn:
 def disassemble(elf: Path) -> list[TimedInsn]:
     """Every instruction objdump finds in the ELF's executable sections, classified;
     those of the exception handlers (vector_handlers) flagged HANDLER."""
-    tool = shutil.which(OBJDUMP)
-    if tool is None:
-        raise ToolMissingError(f"{OBJDUMP} not found: install it with: sudo apt-get install binutils-arm-none-eabi")
-    proc = subprocess.run([tool, "-d", str(elf)], capture_output=True, text=True, check=False)
+    proc = subprocess.run([tool_path(ARM_BINUTILS), "-d", str(elf)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise StageError(f"{OBJDUMP} -d {elf} failed: {proc.stderr.strip()}")
+        raise StageError(f"{ARM_BINUTILS.command} -d {elf} failed: {proc.stderr.strip()}")
     out = []
     for line in proc.stdout.splitlines():
         match = _LINE.match(line)
