@@ -10,6 +10,9 @@
  * inside the input copies each filter row as one run. Otherwise, depths that are a multiple of 4 are widened from the input a word at a time (one LDR, two
  * SXTAB16, two stores per four values); other depths are first gathered as int8 after the int16
  * row in the scratch (the generator reserves both), then widened the same way.
+ * When the generator staged them (staged_filter_bytes, staged_epilogue_bytes), the filter and the x2
+ * epilogue are first copied after those into the scratch: every position rereads all of them, and
+ * SRAM has no flash wait states.
  */
 #include "tc_dsp.h"
 
@@ -152,8 +155,8 @@ static void conv_gather_inside(const tc_conv_wide_params_t *p, const int8_t *in_
  * 1x1 without padding, depth a multiple of 4: the patch is one input pixel, widened a word at a time;
  * the row's zero tail (past the depth) is written once.
  */
-static void conv_1x1_words(const tc_conv_wide_params_t *p, const int8_t *input, const int16_t *filter,
-                           int16_t *row, int8_t *output)
+static void conv_1x1_words(const tc_conv_wide_params_t *p, const tc_gemv_params_t *gemv, const int8_t *input,
+                           const int16_t *filter, int16_t *row, int8_t *output)
 {
     const int32_t depth = p->input.c;
     const int32_t offset2 = tc_dual_offset(p->input_offset);
@@ -167,11 +170,31 @@ static void conv_1x1_words(const tc_conv_wide_params_t *p, const int8_t *input, 
             const int8_t *in = in_row;
             for (int32_t ox = 0; ox < p->output.w; ++ox, in += x_step) {
                 tc_widen_s8x4(in, depth, offset2, row);
-                tc_gemv_s16(&p->gemv, row, filter, output);
-                output += p->gemv.channels;
+                tc_gemv_s16(gemv, row, filter, output);
+                output += gemv->channels;
             }
         }
     }
+}
+
+/*
+ * A constant array into SRAM, four words per LDM/STM (bytes: a multiple of 16, both ends 4-aligned):
+ * read once from flash here instead of once per output position.
+ */
+static const void *conv_stage_words(const void *src_bytes, int8_t *dst_bytes, int32_t bytes)
+{
+    const uint32_t *src = (const uint32_t *)src_bytes;
+    uint32_t *dst = (uint32_t *)(void *)dst_bytes;
+    for (int32_t n = bytes >> 4; n > 0; --n) {
+        uint32_t w0, w1, w2, w3;
+        __asm volatile("ldm %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                       "stm %[d]!, {%[w0], %[w1], %[w2], %[w3]}"
+                       : [s] "+r"(src), [d] "+r"(dst), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
+                         [w3] "=&r"(w3)
+                       :
+                       : "memory");
+    }
+    return dst_bytes;
 }
 
 void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, const int16_t *filter,
@@ -181,8 +204,17 @@ void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, cons
     const int32_t words = (p->input.c & 3) == 0;
     const int32_t last_tap_y = (p->filter_h - 1) * p->dilation_h;
 
+    tc_gemv_params_t gemv = p->gemv;
+    if (p->staged_filter_bytes > 0) { /* after the row and, for other depths, the int8 patch */
+        int8_t *const staged = scratch_bytes + p->gemv.blocks * (words ? 16 : 24);
+        filter = conv_stage_words(filter, staged, p->staged_filter_bytes);
+        if (p->staged_epilogue_bytes > 0) {
+            gemv.x2 = conv_stage_words(gemv.x2, staged + p->staged_filter_bytes, p->staged_epilogue_bytes);
+        }
+    }
+
     if (words && p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0) {
-        conv_1x1_words(p, input, filter, scratch, output);
+        conv_1x1_words(p, &gemv, input, filter, scratch, output);
         return;
     }
 
@@ -201,7 +233,7 @@ void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, cons
                 } else {
                     conv_gather_bytes(p, in_b, in_y0, in_x0, scratch_bytes + p->gemv.blocks * 16, scratch);
                 }
-                tc_gemv_s16(&p->gemv, scratch, filter,
+                tc_gemv_s16(&gemv, scratch, filter,
                             &output[((b * p->output.h + oy) * p->output.w + ox) * p->output.c]);
             }
         }

@@ -235,6 +235,8 @@ typedef struct {
     int32_t pad_h;
     int32_t pad_w;
     int32_t input_offset;
+    int32_t staged_filter_bytes; /* 0, or the filter's size: copied once per layer into the scratch after the row, so that every output position reads it from SRAM, not flash */
+    int32_t staged_epilogue_bytes; /* 0, or the size of gemv.x2: copied after the staged filter */
     tc_gemv_params_t gemv;
 } tc_conv_wide_params_t;
 
