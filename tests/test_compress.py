@@ -129,6 +129,7 @@ def test_compress_measures_two_candidates_on_qemu_and_chooses_the_pruned_one(
     # Other budgets change the firmware's stack (a build, a boot); the trained candidates stay.
     assert rerun.count("[candidate] reused") == 2, f"an unchanged rerun must reuse every candidate:\n{rerun}"
     assert "[train] running" not in rerun and "[candidate] running" not in rerun, rerun
+    assert "[compress-weights] reused" in rerun, rerun
     rows = json.loads(result.json_path.read_text())["candidates"]
     assert all(r["failed_budgets"][0].startswith("model_bytes") and "> max_model_bytes 100" in r["failed_budgets"][0]
                for r in rows)

@@ -243,8 +243,9 @@ def compress(b: ModelBuild, emulator: str | None = None) -> CompressResult:
     run_stage(Stage("compress-weights", out, (PIPELINE / "compress" / "finetune.py",), (b.dir / "model.keras",),
                     (out / "weights.npz",)), weights, WeightsExported)
     specs = candidate_specs(b, settings)
-    for stale in (d for d in out.iterdir() if d.is_dir() and d.name not in {s.name for s in specs}):
-        shutil.rmtree(stale)  # a candidate no longer in [compress]: never reported as if current
+    for stale in (d for d in out.iterdir()
+                  if d.is_dir() and not d.name.startswith(".") and d.name not in {s.name for s in specs}):
+        shutil.rmtree(stale)  # a candidate no longer in [compress]: never reported as if current (.stamps stays)
     print(f"[compress] {b.name}: {len(specs)} candidates, {settings.workers} at a time, measured on {emulator}",
           flush=True)
     lock, done = threading.Lock(), [0]
