@@ -35,8 +35,6 @@ from pipeline.errors import StageError
 # STM32F407 memory map (firmware/board/stm32f407.ld).
 FLASH_START = 0x0800_0000
 FLASH_SIZE = 1024 * 1024
-RAM_START = 0x2000_0000
-RAM_SIZE = 128 * 1024
 
 MODEL_PREFIX = "tc_"
 TEST_VECTOR_PREFIX = "tc_test_"

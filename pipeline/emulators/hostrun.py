@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.codegen.kernels import BY_FUNCTION, PORTABLE, files_of
 from pipeline.config import ROOT
 from pipeline.errors import StageError
 from pipeline.tools import HOST_CC, tool_path
@@ -18,11 +19,17 @@ HOST_MAIN = ROOT / "firmware" / "host" / "host_main.c"
 CFLAGS = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fwrapv-pointer")
 
 
+def portable_sources() -> list[Path]:
+    """The portable kernels' sources, from the kernel manifest (the host build runs the portable set)."""
+    functions = [name for name, kernel in BY_FUNCTION.items() if kernel.kernel_set == PORTABLE.name]
+    return [KERNELS / source for source in files_of(functions)[0]]
+
+
 def compile_kernel_objects(out_dir: Path) -> list[Path]:
-    """Compile every kernel once (for builds of many models); return the object files."""
+    """Compile every portable kernel once (for builds of many models); return the object files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     objects = []
-    for source in sorted(KERNELS.glob("*.c")):
+    for source in portable_sources():
         obj = out_dir / (source.stem + ".o")
         cmd = [tool_path(HOST_CC), *CFLAGS, f"-I{KERNELS / 'include'}", "-c", str(source), "-o", str(obj)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -35,7 +42,7 @@ def compile_kernel_objects(out_dir: Path) -> list[Path]:
 def compile_host(generated: Path, out: Path, extra_flags: tuple[str, ...] = (),
                  kernel_objects: list[Path] | None = None) -> Path:
     """Build the host executable of a generated model (model.c + kernels + host harness)."""
-    kernels = kernel_objects if kernel_objects is not None else sorted(KERNELS.glob("*.c"))
+    kernels = kernel_objects if kernel_objects is not None else portable_sources()
     sources = [generated / "model.c", *kernels, HOST_MAIN]
     cmd = [tool_path(HOST_CC), *CFLAGS, f"-I{generated}", f"-I{KERNELS / 'include'}", *extra_flags,
            *map(str, sources), "-o", str(out), "-lm"]
