@@ -79,12 +79,17 @@ def _junit_counts(path: Path) -> tuple[int, int, int]:
     return tests - failed - skipped, failed, skipped
 
 
+# The reason the ``renode`` fixture (tests/conftest.py) gives when it skips: the test command counts and
+# names these skips in its summary.
+RENODE_NOT_INSTALLED = "renode: not installed"
+
+
 def renode_tests_not_run(junit: Path) -> int:
     """Tests skipped because Renode is not installed (tests/conftest.py, the ``renode`` fixture)."""
     if not junit.exists():
         return 0
     return sum(1 for skipped in ET.parse(junit).getroot().iter("skipped")
-               if "renode: not installed" in (skipped.get("message") or ""))
+               if RENODE_NOT_INSTALLED in (skipped.get("message") or ""))
 
 
 TEST_SESSION_DIR = BUILD_DIR / "test-session"
@@ -119,7 +124,7 @@ def run_test_suite(fast: bool = False) -> bool:
                                         f"; Robot suite on digits {'passed' if passed else 'FAILED'}"))
     not_run = renode_tests_not_run(junit)
     if not_run:
-        print(f"renode: not installed, {not_run} tests not run (counted as skipped, not passed)")
+        print(f"{RENODE_NOT_INSTALLED}, {not_run} tests not run (counted as skipped, not passed)")
     print(f"test: {ok} passed, {failed} failed, {skipped} skipped (outputs in {TEST_SESSION_DIR})")
     return pytest_rc == 0 and bool(passed) and failed == 0
 

@@ -26,7 +26,7 @@ import pipeline.stages.build as firmware_build  # noqa: E402
 from pipeline import config  # noqa: E402
 from pipeline.config import BUILD_DIR  # noqa: E402
 from pipeline.emulators.qemu import QemuBackend  # noqa: E402
-from pipeline.entry import model_build, run_until  # noqa: E402
+from pipeline.entry import RENODE_NOT_INSTALLED, model_build, run_until  # noqa: E402
 from pipeline.pipeline import ModelBuild  # noqa: E402
 from pipeline.stages.train import SINGLE_THREAD_ENV  # noqa: E402
 
@@ -96,7 +96,6 @@ def require_tool(command: str, install: str) -> str:
 # Set by .ci/run (and by anyone who wants the Renode tests to be mandatory): a missing Renode
 # then fails the real-Renode tests instead of leaving them not run.
 REQUIRE_RENODE_ENV = "TINYML_REQUIRE_RENODE"
-RENODE_NOT_INSTALLED = "renode: not installed"
 
 
 @pytest.fixture(scope="session")
