@@ -9,7 +9,7 @@ boots it, and compares every layer's output tensor, element by element, with
   output is checked against TFLM's recorded output for that vector, so it is the reference here;
 * LiteRT's intermediate tensors (reference kernels, ``experimental_preserve_all_tensors``), found by
   the layer's output tensor index in the .tflite. LiteRT's reference kernels round a few values one
-  step away from TFLM's (docs/reference.md), so its differences of one step are counted apart from
+  step away from TFLM's (docs/numeric-contract.md), so its differences of one step are counted apart from
   larger ones, never hidden and never a failure: the verdict is target against host C.
 
 Layers without a kernel call (a RESHAPE whose output aliases its input) print nothing: their
@@ -47,6 +47,7 @@ class LayerComparison:
     op: str
     tensor: str  # the layer's output tensor in the .tflite
     tensor_index: int
+    shape: tuple[int, ...]
     elements: int
     host_mismatches: int  # elements where the target differs from the host build
     first_mismatch: int | None  # element index of the first of them
@@ -161,7 +162,8 @@ def compare_layer(model: Model, layer: dict[str, object], target: bytes, host: b
         off_by_one, beyond = int((step == 1).sum()), int((step > 1).sum())
     else:
         off_by_one, beyond = 0, int((_bits(t) != _bits(litert.astype(dtype))).sum())
-    return LayerComparison(index, str(layer["op"]), tensor.name, tensor.index, tensor.size, int(differ.size), first,
+    return LayerComparison(index, str(layer["op"]), tensor.name, tensor.index, tensor.shape, tensor.size,
+                           int(differ.size), first,
                            None if first is None else t[first].item(), None if first is None else h[first].item(),
                            off_by_one, beyond)
 
@@ -193,6 +195,12 @@ def _short(tensor: str) -> str:
     return tensor.split(";", 1)[0][:48]
 
 
+def _position(c: LayerComparison) -> str:
+    """The first mismatch as a multi-index into the tensor (NHWC for activations)."""
+    assert c.first_mismatch is not None
+    return "[" + ",".join(str(int(i)) for i in np.unravel_index(c.first_mismatch, c.shape)) + "]"
+
+
 def format_diff(d: LayerDiff) -> str:
     head = ("layer", "op", "tensor", "elements", "target!=host", "first (target/host)", "LiteRT +-1", "LiteRT >1")
     rows = [head] + [
@@ -210,7 +218,8 @@ def format_diff(d: LayerDiff) -> str:
     lines.append(f"host C final output vs TFLM: {'equal' if d.host_matches_tflm else 'DIFFERENT'}")
     lines.append("first difference (target vs host C): " + (
         "none, every layer is equal" if first is None else
-        f"layer {first.index} ({first.op}, tensor {first.tensor}), element {first.first_mismatch}: "
+        f"layer {first.index} ({first.op}, tensor {first.tensor}), element {first.first_mismatch} "
+        f"(at {_position(first)} of {'x'.join(map(str, first.shape))}): "
         f"target {first.target_value}, host {first.host_value}"))
     return "\n".join(lines)
 
