@@ -121,3 +121,10 @@ def test_a_byte_changed_in_one_layers_weights_is_named_at_that_layer(
     assert all(c.host_mismatches == 0 for c in d.layers if c.index < FAULT_LAYER)
     assert first.first_mismatch is not None and first.target_value != first.host_value
     assert d.host_matches_tflm  # the fault is in the firmware only
+
+
+@pytest.mark.qemu
+def test_a_firmware_without_the_dump_hook_is_refused_naming_its_console(digits: ModelBuild) -> None:
+    with pytest.raises(PipelineError, match=r"console.log: the target dumped layers \[\], want \[0, 1, 2, 3, 5\] "
+                                            rf"\(is it a TC_LAYER_DUMP={VECTOR} build\?\)"):
+        diff_layers(digits, VECTOR, "qemu", elf=digits.elf)

@@ -27,8 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import ROOT
+from pipeline.emulators import select_backend
 from pipeline.emulators.hostrun import compile_host
 from pipeline.errors import PipelineError
+from pipeline.fileutil import write_atomically
 from pipeline.pipeline import ModelBuild, run_until, stack_bytes
 from pipeline.stages.build import BuildRequest, build_firmware
 from pipeline.stages.firmware_run import boot
@@ -225,12 +227,18 @@ def format_diff(d: LayerDiff) -> str:
 
 
 def run_diff(b: ModelBuild, vector: int, emulator: str | None) -> LayerDiff:
-    """`invoke diff`: compare, print the table, write build/<model>/diff/vector<N>-<emulator>.txt and .json."""
+    """`invoke diff`: compare, print the table, write build/<model>/diff/vector<N>-<emulator>.txt and .json.
+
+    An earlier report of the same vector and emulator is removed first, so a run that fails leaves none.
+    """
+    stem = b.dir / "diff" / f"vector{vector}-{select_backend(emulator).name}"
+    reports = (stem.with_suffix(".txt"), stem.with_suffix(".json"))
+    for stale in reports:
+        stale.unlink(missing_ok=True)
     d = diff_layers(b, vector, emulator)
     text = format_diff(d)
     print(text, flush=True)
-    stem = b.dir / "diff" / f"vector{vector}-{d.emulator}"
-    stem.with_suffix(".txt").write_text(text + "\n")
-    stem.with_suffix(".json").write_text(json.dumps({**asdict(d), "equal": d.equal}, indent=2) + "\n")
-    print(f"diff: -> {stem.with_suffix('.txt')}, {stem.with_suffix('.json')}", flush=True)
+    write_atomically(reports[0], text + "\n")
+    write_atomically(reports[1], json.dumps({**asdict(d), "equal": d.equal}, indent=2) + "\n")
+    print(f"diff: -> {reports[0]}, {reports[1]}", flush=True)
     return d
