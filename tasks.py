@@ -152,6 +152,16 @@ def profile(c, model="digits", tflite=None, inputs=None, config=None, emulator="
     run_profile(_build(model, tflite, inputs, config), emulator)
 
 
+@task(help={**_help(*BYO, "emulator"), "vector": "index of the test vector whose layers are compared (default 0)"})
+@_reported
+def diff(c, model="digits", vector=0, emulator=None, tflite=None, inputs=None, config=None):
+    """The first layer whose output on the firmware differs from the host build of the same C (and LiteRT's)."""
+    from pipeline.analyses.layer_diff import run_diff
+
+    if not run_diff(_build(model, tflite, inputs, config), int(vector), emulator).equal:
+        raise Exit("diff: the firmware's layers differ from the host build (see the table above)", code=1)
+
+
 @task(help={"model": MODEL_HELP["model"], "out": "output directory (default: build/<model>/export/)",
             "kernels": "portable (plain C11, default) or dsp (Cortex-M4 DSP kernels where they exist)"})
 @_reported

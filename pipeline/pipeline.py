@@ -313,7 +313,7 @@ def codegen(r: PipelineRun, _results: Results) -> Generated:
     return Generated(g.model_bytes, g.arena_bytes, g.macs)
 
 
-def _stack_bytes(b: ModelBuild) -> int:
+def stack_bytes(b: ModelBuild) -> int:
     return int(b.cfg.budgets.get("max_stack_bytes", 8192))
 
 
@@ -328,7 +328,7 @@ def build_stage(r: PipelineRun, _results: Results) -> Stage:
          STAGES / "build.py", *(PIPELINE / "analyses" / f for f in ("elf_sizes.py", "stack_usage.py"))),
         (b.generated,),
         (b.elf,),
-        {"stack_bytes": _stack_bytes(b)},
+        {"stack_bytes": stack_bytes(b)},
     )
 
 
@@ -337,7 +337,7 @@ def build(r: PipelineRun, _results: Results) -> Built:
     from pipeline.stages.build import BuildRequest, build_firmware
 
     b = r.build
-    fw = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=_stack_bytes(b)))
+    fw = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=stack_bytes(b)))
     st = static_stack(fw.elf, b.firmware_dir)
     print(f"build: {fw.elf} flash {fw.sizes.flash_bytes:,} B, RAM {fw.sizes.ram_bytes:,} B, "
           f"static stack {st.total_bytes:,} B ({fw.seconds:.1f} s)", flush=True)

@@ -5,6 +5,7 @@
  *   BOOT model=<name> vectors=<n> counter=<dwt|systick> clock_hz=<hz>
  *   CALIB instructions=<n> ticks=<t> wraps=<w>              (x3)
  *   VEC <i> class=<c> ticks=<t> wraps=<w> out=<v0>,<v1>,...  (per vector)
+ *   LDUMP <layer> bytes=<n> hex=<...>  (TC_LAYER_DUMP=<i> builds, vector i, see layer_dump.h)
  *   STACK reserved=<bytes> used=<bytes>
  *   SUMMARY vectors=<n>
  *   DONE
@@ -21,6 +22,7 @@
 
 #include "cycle_counter.h"
 #include "fault.h"
+#include "layer_dump.h"
 #include "model.h"
 #include "profile.h"
 #include "stack.h"
@@ -127,6 +129,9 @@ int main(void)
 		stack_paint();
 #if defined(TC_PROFILE)
 		tc_profile_reset();
+#endif
+#if defined(TC_LAYER_DUMP)
+		tc_layer_dump_select(i == (uint32_t)(TC_LAYER_DUMP)); /* LDUMP lines of that vector */
 #endif
 
 		cc_start();

@@ -3,12 +3,17 @@
  * tests against the reference interpreter without an emulator.
  * Usage: host_model <inputs.bin> <outputs.bin>; records of TC_MODEL_INPUT_SIZE
  * TC_MODEL_INPUT_TYPE values in (int8, or float32 for a model that starts with
- * QUANTIZE), TC_MODEL_OUTPUT_SIZE TC_MODEL_OUTPUT_TYPE values out.
+ * QUANTIZE), TC_MODEL_OUTPUT_SIZE TC_MODEL_OUTPUT_TYPE values out. Built with
+ * TC_LAYER_DUMP (and app/layer_dump.c, uart_stdio.c) it also prints every
+ * layer's output on stdout.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "model.h"
+#if defined(TC_LAYER_DUMP)
+#include "layer_dump.h"
+#endif
 
 int main(int argc, char **argv)
 {
@@ -22,6 +27,9 @@ int main(int argc, char **argv)
         perror("host_model");
         return 2;
     }
+#if defined(TC_LAYER_DUMP)
+    tc_layer_dump_select(1u); /* LDUMP lines on stdout for every record */
+#endif
     static TC_MODEL_INPUT_TYPE record[TC_MODEL_INPUT_SIZE];
     static TC_MODEL_OUTPUT_TYPE result[TC_MODEL_OUTPUT_SIZE];
     while (fread(record, 1, sizeof record, in) == sizeof record) {

@@ -118,7 +118,9 @@ def _layer_view(layer: Layer, plan: ArenaPlan, model: Model) -> dict[str, object
     calls = [(s.define, _call_view(layer.variants[s.name], f"tc_l{layer.index}_{s.name}_params", plan, model))
              for s in KERNEL_SETS.values() if s.name in layer.variants]
     calls.append(("", _call_view(layer, f"tc_l{layer.index}_params", plan, model)))
-    return {"index": layer.index, "op": layer.op, "summary": layer.summary, "calls": calls}
+    output = model.tensor(model.operators[layer.index].outputs[0])
+    return {"index": layer.index, "op": layer.op, "summary": layer.summary, "calls": calls,
+            "output_offset": plan.offsets[output.index], "output_bytes": _nbytes(output)}
 
 
 def _check_kernels(model: Model, layer: Layer) -> dict[str, str]:

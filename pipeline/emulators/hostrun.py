@@ -40,10 +40,10 @@ def compile_kernel_objects(out_dir: Path) -> list[Path]:
 
 
 def compile_host(generated: Path, out: Path, extra_flags: tuple[str, ...] = (),
-                 kernel_objects: list[Path] | None = None) -> Path:
-    """Build the host executable of a generated model (model.c + kernels + host harness)."""
+                 kernel_objects: list[Path] | None = None, extra_sources: tuple[Path, ...] = ()) -> Path:
+    """Build the host executable of a generated model (model.c + kernels + host harness + extra_sources)."""
     kernels = kernel_objects if kernel_objects is not None else portable_sources()
-    sources = [generated / "model.c", *kernels, HOST_MAIN]
+    sources = [generated / "model.c", *kernels, HOST_MAIN, *extra_sources]
     cmd = [tool_path(HOST_CC), *CFLAGS, f"-I{generated}", f"-I{KERNELS / 'include'}", *extra_flags,
            *map(str, sources), "-o", str(out), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
