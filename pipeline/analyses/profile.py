@@ -21,6 +21,7 @@ from pathlib import Path
 from pipeline.emulators.firmware_log import CountModel, LayerMark
 from pipeline.entry import ModelBuild, run_until
 from pipeline.errors import PipelineError
+from pipeline.pipeline import stack_bytes
 from pipeline.stages.build import BuildRequest, build_firmware
 from pipeline.stages.cycles import INFERENCE_FUNCTION, CycleMark, estimate_cycles
 from pipeline.stages.firmware_run import boot, count_model
@@ -62,9 +63,8 @@ def layer_cycles(marks: tuple[CycleMark, ...]) -> list[tuple[int, int]]:
 def profile_model(b: ModelBuild, kernels: str = "dsp", emulator: str = PROFILE_EMULATOR) -> list[LayerProfile]:
     """Build the TC_PROFILE firmware of ``b``, boot it, return one LayerProfile per layer."""
     run_until(b, "codegen")
-    stack = int(b.cfg.budgets.get("max_stack_bytes", 8192))
     fw = build_firmware(
-        BuildRequest(b.generated, b.dir / "profile" / "firmware", stack_bytes=stack,
+        BuildRequest(b.generated, b.dir / "profile" / "firmware", stack_bytes=stack_bytes(b),
                      extra_defines={"TC_PROFILE": "1"}, kernels=kernels),
         on_line=lambda _line: None,
     )
