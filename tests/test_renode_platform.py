@@ -59,6 +59,14 @@ def test_overlay_dwt_is_the_instruction_counting_python_peripheral() -> None:
     assert "request.offset == 0x4" in script and "request.offset == 0x0" in script  # CYCCNT and CTRL
 
 
+def test_overlay_runs_one_instruction_per_translation_block() -> None:
+    # Without it a CYCCNT read is the count at the end of its block (tests/test_renode_real.py
+    # shows both: tests/renode_count/tb_reads.S exact with it, wrong without).
+    lines = code_lines(DEFAULT_PLATFORM.read_text(), "//")
+    start = lines.index("cpu:")
+    assert lines[start + 1].strip() == "MaximumBlockSize: 1"
+
+
 def test_overlay_redefines_sysbus_init_without_the_svd_download() -> None:
     lines = code_lines(DEFAULT_PLATFORM.read_text(), "//")
     start = lines.index("sysbus:")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from pipeline.analyses.flame_graph import renode_flame_graph
 from pipeline.emulators.base import EmulatorRun
-from pipeline.emulators.renode import RenodeBackend
+from pipeline.emulators.renode import RenodeBackend, console_lines
 from pipeline.emulators.renode_native import RenodeTestReport, run_native_suite
 from pipeline.errors import CpuAbortError, EmulatorCommandError, EmulatorTimeoutError, FirmwareFaultError
 from pipeline.pipeline import ModelBuild
@@ -31,6 +32,12 @@ pytestmark = [pytest.mark.renode, pytest.mark.emulator, pytest.mark.toolchain, p
 
 # The stock platform's SVD download, which the overlay's init section removes.
 DOWNLOAD_LINE = re.compile(r"Download", re.IGNORECASE)
+
+# The CYCCNT reads that need one instruction per translation block (renode/stm32f4_tinyml.repl).
+TB_READS = Path(__file__).parent / "renode_count" / "tb_reads.S"
+BARE_METAL_LD = Path(__file__).parent / "cycle_bench" / "bench.ld"  # vector table first, all in flash
+# Renode 1.15.1's own maximum translation block size (`sysbus.cpu MaximumBlockSize` on the stock cpu).
+STOCK_MAXIMUM_BLOCK_SIZE = 10000
 
 
 def _stub_elf(tmp_path: Path, name: str, defines: dict[str, str]) -> Path:
@@ -64,6 +71,40 @@ def test_renode_counts_every_vector_exactly_as_qemu_does(
     assert len(on_renode.instructions) == len(on_qemu.instructions) == 360
     assert on_renode.instructions == on_qemu.instructions
     assert (on_renode.outputs() == on_qemu.outputs()).all()
+
+
+@pytest.fixture(scope="module")
+def tb_reads_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    gcc = require_tool("arm-none-eabi-gcc", "sudo apt-get install gcc-arm-none-eabi")
+    elf = tmp_path_factory.mktemp("tb-reads") / "tb_reads.elf"
+    subprocess.run([gcc, "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-T", str(BARE_METAL_LD),
+                    str(TB_READS), "-o", str(elf)], check=True)
+    return elf
+
+
+def _tb_reads(elf: Path, workdir: Path, before_run: tuple[str, ...] = ()) -> dict[str, int]:
+    console = RenodeBackend(before_run=before_run).run(EmulatorRun(elf, workdir, 120.0, 10.0)).console
+    lines = console_lines(console)
+    assert lines[-1] == "DONE", console
+    return {name: int(value, 16) for name, value in (line.split() for line in lines[:-1])}
+
+
+def test_cyccnt_reads_are_exact_inside_a_block_and_across_quantum_boundaries(
+        tb_reads_elf: Path, tmp_path: Path) -> None:
+    # Exact: 5 instructions between two reads of one block, every loop read 11 after the last,
+    # also at a shorter quantum (its boundaries land on other instructions of the loop).
+    assert _tb_reads(tb_reads_elf, tmp_path / "default") == {"SAME_BLOCK": 5, "LOOP_BAD": 0}
+    quantum = ('emulation SetGlobalQuantum "0.00005"',)
+    assert _tb_reads(tb_reads_elf, tmp_path / "quantum", quantum) == {"SAME_BLOCK": 5, "LOOP_BAD": 0}
+
+
+def test_cyccnt_reads_are_wrong_with_renode_s_own_block_size(tb_reads_elf: Path, tmp_path: Path) -> None:
+    # The same firmware detects the error the overlay's cpu section removes: both reads of one block
+    # see the block's end, and each quantum boundary after the loop's read makes two differences wrong.
+    stock = (f"sysbus.cpu MaximumBlockSize {STOCK_MAXIMUM_BLOCK_SIZE}",)
+    found = _tb_reads(tb_reads_elf, tmp_path / "stock", stock)
+    assert found["SAME_BLOCK"] == 0, found
+    assert found["LOOP_BAD"] >= 2, found
 
 
 def test_the_run_leaves_no_download_no_temp_folder_and_no_renode_settings(
