@@ -95,7 +95,8 @@ def test_resc_takes_the_elf_from_a_variable_with_a_default() -> None:
 def test_resc_loads_the_overlay_next_to_it_and_shows_usart2() -> None:
     lines = code_lines(RESC.read_text(), "#")
     assert "path add $ORIGIN" in lines
-    assert "machine LoadPlatformDescription @stm32f4_tinyml.repl" in lines
+    assert "$platform ?= @stm32f4_tinyml.repl" in lines
+    assert "machine LoadPlatformDescription $platform" in lines
     assert (RESC.parent / "stm32f4_tinyml.repl").is_file()
     assert "showAnalyzer sysbus.usart2" in lines
 
