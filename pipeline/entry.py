@@ -136,7 +136,7 @@ def run_renode_native(b: ModelBuild) -> bool:
     from pipeline.emulators.renode_native import renode_test_command, run_native_suite
 
     run_until(b, "build")
-    results = b.dir / "renode-test"
+    results = b.board_dir / "renode-test"
     print(f"renode-native: {shlex.join(renode_test_command(b.elf, b.cfg.budgets, results))}", flush=True)
     report = run_native_suite(b.elf, b.cfg.budgets, results)
     for name, status in report.statuses.items():

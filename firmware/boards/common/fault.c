@@ -4,8 +4,9 @@
 #include "regs.h"
 #include "uart.h"
 
-#define RAM_START 0x20000000u
-#define RAM_END   0x20020000u /* 128 KB, as in stm32f407.ld */
+/* The board's RAM region (common/sections.ld). */
+extern const uint32_t __ram_start__[];
+extern const uint32_t __ram_end__[];
 
 #define FRAME_LR 5u
 #define FRAME_PC 6u
@@ -35,7 +36,7 @@ __attribute__((used, noreturn)) void fault_report(const uint32_t *frame, uint32_
 	(void)exc_return;
 	/* A fault while stacking (e.g. stack overflow) leaves no usable frame:
 	 * report 0 rather than fault again reading it. */
-	if (at >= RAM_START && at <= RAM_END - FRAME_WORDS * 4u) {
+	if (at >= (uintptr_t)__ram_start__ && at <= (uintptr_t)__ram_end__ - FRAME_WORDS * 4u) {
 		pc = frame[FRAME_PC];
 		lr = frame[FRAME_LR];
 	}

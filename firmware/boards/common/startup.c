@@ -1,15 +1,16 @@
 /*
- * Vector table and reset for the STM32F407: FPU on, .data copied, .bss zeroed,
- * then main().
+ * Vector table and reset, for every board: FPU on (if the core has one), .data
+ * copied, .bss zeroed, then main(). TC_BOARD_IRQ_COUNT (the board's irq_count,
+ * from its board.toml) sizes the table.
  */
 #include <stdint.h>
 
 #include "fault.h"
 #include "regs.h"
 
-#define VECTOR_COUNT (16 + 82) /* Cortex-M4 system exceptions + STM32F407 IRQs */
+#define VECTOR_COUNT (16 + TC_BOARD_IRQ_COUNT) /* system exceptions + the part's IRQs */
 
-/* stm32f407.ld */
+/* the board's linker script (common/sections.ld) */
 extern uint32_t __stack_top__[];
 extern uint32_t __data_start__[];
 extern uint32_t __data_end__[];
@@ -58,8 +59,10 @@ void Reset_Handler(void)
 	 * an FP instruction with CP10/CP11 disabled is a UsageFault (NOCP).
 	 * Nothing before this line may be compiled from float code.
 	 */
+#if defined(__ARM_FP)
 	SCB_CPACR |= SCB_CPACR_CP10_CP11_FULL;
 	__asm volatile("dsb\n\tisb" : : : "memory");
+#endif
 
 	/* Not every boot path leaves VTOR at our table (bootloaders, emulators). */
 	SCB_VTOR = (uint32_t)(uintptr_t)s_vectors;
