@@ -22,7 +22,9 @@ static const char *const s_names[] = {
 
 void fault_init(void)
 {
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 	SCB_SHCSR |= SCB_SHCSR_MEMFAULTENA | SCB_SHCSR_BUSFAULTENA | SCB_SHCSR_USGFAULTENA;
+#endif
 }
 
 __attribute__((used, noreturn)) void fault_report(const uint32_t *frame, uint32_t exc_return,
@@ -51,8 +53,10 @@ __attribute__((used, noreturn)) void fault_report(const uint32_t *frame, uint32_
 	uart_put_hex32(pc);
 	uart_puts(" lr=");
 	uart_put_hex32(lr);
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 	uart_puts(" cfsr=");
 	uart_put_hex32(SCB_CFSR);
+#endif
 	if (kind == FAULT_KIND_UNEXPECTED) {
 		uart_puts(" exception=");
 		uart_put_u32(ipsr & 0x1FFu);
@@ -70,6 +74,7 @@ __attribute__((naked)) void HardFault_Handler(void)
 	FAULT_HANDLER_BODY(FAULT_KIND_HARD);
 }
 
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 __attribute__((naked)) void MemManage_Handler(void)
 {
 	FAULT_HANDLER_BODY(FAULT_KIND_MEMMANAGE);
@@ -84,3 +89,4 @@ __attribute__((naked)) void UsageFault_Handler(void)
 {
 	FAULT_HANDLER_BODY(FAULT_KIND_USAGE);
 }
+#endif

@@ -4,7 +4,8 @@
  *   FAULT <type> pc=0x%08x lr=0x%08x cfsr=0x%08x
  *
  * from the exception frame the core stacked, then stops. The host ends the
- * run as soon as it sees the line.
+ * run as soon as it sees the line. On Armv6-M (regs.h) every fault is a
+ * HardFault and there is no CFSR: the line ends after lr.
  */
 #ifndef BOARD_FAULT_H
 #define BOARD_FAULT_H
@@ -20,7 +21,7 @@ typedef enum {
 } fault_kind_t;
 
 /* Enable the MemManage, BusFault and UsageFault exceptions, so they report
- * as themselves instead of escalating to HardFault. */
+ * as themselves instead of escalating to HardFault (nothing on Armv6-M). */
 void fault_init(void);
 
 /* Called by the naked handlers with r0 = stacked frame, r1 = EXC_RETURN. */
@@ -29,18 +30,25 @@ void fault_report(const uint32_t *frame, uint32_t exc_return, uint32_t kind)
 
 /*
  * Body of a naked fault handler: pick the stack the frame was pushed on
- * (EXC_RETURN bit 2: 0 = MSP, 1 = PSP), then tail-branch to fault_report.
- * PC and LR sit at words 6 and 5 of the frame whether or not the core pushed
- * the extended (FPU) frame: the FP registers are stacked *above* xPSR.
+ * (EXC_RETURN bit 2: 0 = MSP, 1 = PSP), then call fault_report. PC and LR sit
+ * at words 6 and 5 of the frame whether or not the core pushed the extended
+ * (FPU) frame: the FP registers are stacked *above* xPSR. Armv6-M Thumb, so
+ * that one body serves every core: no IT block, no TST with an immediate, and
+ * BL rather than B, which reaches only 2 KB there (fault_report never returns,
+ * so BL's LR costs nothing: EXC_RETURN is already in r1).
  */
 #define FAULT_HANDLER_BODY(kind)                                               \
-	__asm volatile("tst lr, #4\n\t"                                        \
-		       "ite eq\n\t"                                            \
-		       "mrseq r0, msp\n\t"                                     \
-		       "mrsne r0, psp\n\t"                                     \
-		       "mov r1, lr\n\t"                                        \
+	__asm volatile("mov r1, lr\n\t"                                        \
+		       "movs r0, #4\n\t"                                       \
+		       "tst r0, r1\n\t"                                        \
+		       "bne 1f\n\t"                                            \
+		       "mrs r0, msp\n\t"                                       \
+		       "b 2f\n"                                                 \
+		       "1:\n\t"                                                \
+		       "mrs r0, psp\n"                                          \
+		       "2:\n\t"                                                \
 		       "movs r2, %0\n\t"                                       \
-		       "b fault_report\n\t"                                    \
+		       "bl fault_report\n\t"                                   \
 		       : : "i"(kind))
 
 #endif /* BOARD_FAULT_H */

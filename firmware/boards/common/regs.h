@@ -12,7 +12,19 @@
 
 #define REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
 
-/* System control block (ARMv7-M ARM, B3.2). */
+/*
+ * Armv6-M (Cortex-M0/M0+) has no configurable fault exceptions (MemManage,
+ * BusFault, UsageFault): no SHCSR enables and no CFSR saying why; every fault
+ * is a HardFault. It has no CPACR either (no FPU: startup.c tests __ARM_FP).
+ */
+#if defined(__ARM_ARCH_6M__)
+#define BOARD_HAS_CONFIGURABLE_FAULTS 0
+#else
+#define BOARD_HAS_CONFIGURABLE_FAULTS 1
+#endif
+
+/* System control block (ARMv7-M ARM, B3.2; SHCSR's enables, CFSR and CPACR are
+ * not in Armv6-M's). */
 #define SCB_ICSR   REG32(0xE000ED04u)
 #define SCB_VTOR   REG32(0xE000ED08u)
 #define SCB_SHCSR  REG32(0xE000ED24u)

@@ -22,9 +22,11 @@ int main(void);
 
 void Reset_Handler(void);
 void HardFault_Handler(void);  /* fault.c */
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 void MemManage_Handler(void);
 void BusFault_Handler(void);
 void UsageFault_Handler(void);
+#endif
 void SysTick_Handler(void);    /* cycle_counter.c */
 
 /* Anything nobody expects (NMI, SVC, an IRQ) reports itself instead of hanging
@@ -42,11 +44,13 @@ static const vector_t s_vectors[VECTOR_COUNT] = {
 	[1] = Reset_Handler,
 	[2] = Default_Handler, /* NMI */
 	[3] = HardFault_Handler,
+#if BOARD_HAS_CONFIGURABLE_FAULTS /* reserved slots on Armv6-M */
 	[4] = MemManage_Handler,
 	[5] = BusFault_Handler,
 	[6] = UsageFault_Handler,
-	[11] = Default_Handler, /* SVCall */
 	[12] = Default_Handler, /* DebugMonitor */
+#endif
+	[11] = Default_Handler, /* SVCall */
 	[14] = Default_Handler, /* PendSV */
 	[15] = SysTick_Handler,
 	[16 ... VECTOR_COUNT - 1] = Default_Handler,
