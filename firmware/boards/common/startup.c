@@ -44,11 +44,16 @@ static const vector_t s_vectors[VECTOR_COUNT] = {
 	[1] = Reset_Handler,
 	[2] = Default_Handler, /* NMI */
 	[3] = HardFault_Handler,
-#if BOARD_HAS_CONFIGURABLE_FAULTS /* reserved slots on Armv6-M */
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 	[4] = MemManage_Handler,
 	[5] = BusFault_Handler,
 	[6] = UsageFault_Handler,
 	[12] = Default_Handler, /* DebugMonitor */
+#else
+	/* Reserved on Armv6-M, never taken on silicon; Renode 1.15.1's Cortex-M0
+	 * model takes an undefined instruction through slot 6 (UsageFault's) instead
+	 * of HardFault, so they report rather than jump to address 0. */
+	[4 ... 6] = Default_Handler,
 #endif
 	[11] = Default_Handler, /* SVCall */
 	[14] = Default_Handler, /* PendSV */
