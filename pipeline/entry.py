@@ -50,7 +50,7 @@ def compress_model(b: ModelBuild, emulator: str | None = None) -> str:
     """Build and measure every [compress] candidate; return the name of the one chosen."""
     from pipeline.compress.search import compress
 
-    require_emulator(emulator)
+    require_emulator(emulator, b.board.name)
     result = compress(b, emulator)
     assert result.chosen is not None  # compress() fails when no candidate meets the budgets
     return result.chosen

@@ -155,8 +155,8 @@ class PipelineRun:
         from pipeline.emulators import default_emulator
 
         b = self.build
-        return BootRequest(b.elf, b.board_dir, self.emulator or default_emulator(), b.cfg.emulator.wall_timeout_s,
-                           b.cfg.emulator.emulated_timeout_s, b.board.name)
+        return BootRequest(b.elf, b.board_dir, self.emulator or default_emulator(b.board.name),
+                           b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s, b.board.name)
 
 
 @dataclass(frozen=True)

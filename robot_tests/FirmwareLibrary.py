@@ -77,7 +77,7 @@ class FirmwareLibrary:
         """The simulate stage's run of the ELF: its saved run while the boot's fingerprint (ELF, emulator
         and its version, platform files, bounds) is unchanged, else a boot to its DONE line; fails on a
         fault line, a CPU abort or a timeout. The console is read again here: every verdict is fresh."""
-        emulator = self.emulator or default_emulator()
+        emulator = self.emulator or default_emulator(self.suite.board)
         self._run = simulate(self.suite.boot(emulator))
         print(f"*INFO* {emulator} run of {self.suite.elf}: {self._run.console}")
         self._run_figures = run_figures(self._run, self.expected, self.labels)
