@@ -22,6 +22,7 @@ MODEL_HELP = {
     "tflite": "bring your own int8 .tflite instead of a model in models/",
     "inputs": "with --tflite: .npy of int8 inputs (default: 20 random vectors)",
     "config": "with --tflite: TOML config with [budgets]",
+    "board": "board in firmware/boards/ (default: the model's [model] board, else stm32f407)",
 }
 
 
@@ -29,7 +30,7 @@ def _help(*keys: str) -> dict[str, str]:
     return {k: MODEL_HELP[k] for k in keys}
 
 
-BYO = ("model", "tflite", "inputs", "config")
+BYO = ("model", "tflite", "inputs", "config", "board")
 
 
 def _reported(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,59 +46,60 @@ def _reported(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _build(model: str, tflite: str | None, inputs: str | None, config: str | None) -> entry.ModelBuild:
+def _build(model: str, tflite: str | None, inputs: str | None, config: str | None,
+           board: str | None) -> entry.ModelBuild:
     return entry.model_build(model, Path(tflite) if tflite else None, Path(inputs) if inputs else None,
-                             Path(config) if config else None)
+                             Path(config) if config else None, board)
 
 
 @task(help=_help(*BYO, "emulator"))
 @_reported
-def all(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):
+def all(c, model="digits", emulator=None, tflite=None, inputs=None, config=None, board=None):
     """Run every stage for a model and the Robot suite; print the budget table."""
-    if not entry.run_all(_build(model, tflite, inputs, config), emulator)["passed"]:
+    if not entry.run_all(_build(model, tflite, inputs, config, board), emulator)["passed"]:
         raise Exit("one or more checks failed (see the table above)", code=1)
 
 
 @task(help=_help("model"))
 @_reported
 def train(c, model="digits"):
-    """Train the model's Keras architecture (reused when unchanged)."""
-    entry.run_until(_build(model, None, None, None), "train")
+    """Train the model's Keras architecture (reused when unchanged; the same for every board)."""
+    entry.run_until(_build(model, None, None, None, None), "train")
 
 
 @task(help=_help(*BYO))
 @_reported
-def quantize(c, model="digits", tflite=None, inputs=None, config=None):
+def quantize(c, model="digits", tflite=None, inputs=None, config=None, board=None):
     """Convert to int8 .tflite and record TFLM reference outputs."""
-    entry.run_until(_build(model, tflite, inputs, config), "quantize")
+    entry.run_until(_build(model, tflite, inputs, config, board), "quantize")
 
 
 @task(help=_help(*BYO))
 @_reported
-def codegen(c, model="digits", tflite=None, inputs=None, config=None):
+def codegen(c, model="digits", tflite=None, inputs=None, config=None, board=None):
     """Generate the model's C sources into build/<model>/generated/."""
-    entry.run_until(_build(model, tflite, inputs, config), "codegen")
+    entry.run_until(_build(model, tflite, inputs, config, board), "codegen")
 
 
 @task(help=_help(*BYO))
 @_reported
-def build(c, model="digits", tflite=None, inputs=None, config=None):
+def build(c, model="digits", tflite=None, inputs=None, config=None, board=None):
     """Build the STM32F4 firmware ELF with arm-none-eabi-gcc."""
-    entry.run_until(_build(model, tflite, inputs, config), "build")
+    entry.run_until(_build(model, tflite, inputs, config, board), "build")
 
 
 @task(help=_help(*BYO, "emulator"))
 @_reported
-def simulate(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):
+def simulate(c, model="digits", emulator=None, tflite=None, inputs=None, config=None, board=None):
     """Boot the firmware in an emulator and print what it measured."""
-    entry.run_until(_build(model, tflite, inputs, config), "simulate", emulator)
+    entry.run_until(_build(model, tflite, inputs, config, board), "simulate", emulator)
 
 
 @task(name="test-firmware", help=_help(*BYO, "emulator"))
 @_reported
-def test_firmware(c, model="digits", emulator=None, tflite=None, inputs=None, config=None):
+def test_firmware(c, model="digits", emulator=None, tflite=None, inputs=None, config=None, board=None):
     """Run the Robot suite against the firmware (never cached)."""
-    if not entry.run_firmware_suite(_build(model, tflite, inputs, config), emulator):
+    if not entry.run_firmware_suite(_build(model, tflite, inputs, config, board), emulator):
         raise Exit("the Robot suite failed", code=1)
 
 
@@ -125,11 +127,11 @@ def bench(c, models=""):
 
 
 @task(help={"model": "model name in models/ with a [compress] section (default: digits_wide)",
-            "emulator": MODEL_HELP["emulator"]})
+            "emulator": MODEL_HELP["emulator"], "board": MODEL_HELP["board"]})
 @_reported
-def compress(c, model="digits_wide", emulator=None):
+def compress(c, model="digits_wide", emulator=None, board=None):
     """Prune, fine-tune, QAT and distil the [compress] candidates; measure each on the MCU; choose one."""
-    entry.compress_model(_build(model, None, None, None), emulator)
+    entry.compress_model(_build(model, None, None, None, board), emulator)
 
 
 @task(help={"elf": "a Cortex-M4 ELF that runs on QEMU netduinoplus2 to a DONE line",
@@ -145,20 +147,20 @@ def cycles(c, elf, function, art=True, wait_states=5):
 
 @task(help={**_help(*BYO), "emulator": "qemu (default) or renode (also writes a flame graph of one inference)"})
 @_reported
-def profile(c, model="digits", tflite=None, inputs=None, config=None, emulator="qemu"):
+def profile(c, model="digits", tflite=None, inputs=None, config=None, emulator="qemu", board=None):
     """Instructions, MACs/instruction and share per layer (TC_PROFILE build) + a bar chart."""
     from pipeline.analyses.profile import run_profile
 
-    run_profile(_build(model, tflite, inputs, config), emulator)
+    run_profile(_build(model, tflite, inputs, config, board), emulator)
 
 
 @task(help={**_help(*BYO, "emulator"), "vector": "index of the test vector whose layers are compared (default 0)"})
 @_reported
-def diff(c, model="digits", vector=0, emulator=None, tflite=None, inputs=None, config=None):
+def diff(c, model="digits", vector=0, emulator=None, tflite=None, inputs=None, config=None, board=None):
     """The first layer whose output on the firmware differs from the host build of the same C (and LiteRT's)."""
     from pipeline.analyses.layer_diff import run_diff
 
-    if not run_diff(_build(model, tflite, inputs, config), int(vector), emulator).equal:
+    if not run_diff(_build(model, tflite, inputs, config, board), int(vector), emulator).equal:
         raise Exit("diff: the firmware's layers differ from the host build (see the table above)", code=1)
 
 
@@ -167,7 +169,7 @@ def diff(c, model="digits", vector=0, emulator=None, tflite=None, inputs=None, c
 @_reported
 def export(c, model="digits", out=None, kernels="portable"):
     """Export the generated model and only the kernels it uses as a C library for your own firmware."""
-    entry.export_model(_build(model, None, None, None), Path(out) if out else None, kernels)
+    entry.export_model(_build(model, None, None, None, None), Path(out) if out else None, kernels)
 
 
 @task
@@ -176,11 +178,11 @@ def clean(c):
     entry.clean()
 
 
-@task(name="renode-native", help=_help("model"))
+@task(name="renode-native", help=_help("model", "board"))
 @_reported
-def renode_native(c, model="digits"):
+def renode_native(c, model="digits", board=None):
     """Run the Renode-native suite under renode-test with this model's ELF and budgets."""
-    if not entry.run_renode_native(_build(model, None, None, None)):
+    if not entry.run_renode_native(_build(model, None, None, None, board)):
         raise Exit("the Renode-native suite failed", code=1)
 
 

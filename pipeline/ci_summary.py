@@ -124,9 +124,10 @@ def summary_markdown(metrics: dict[str, Any], previous: dict[str, Any] | None) -
     """Markdown for one model on one emulator; ``previous`` adds a change column."""
     model = metrics.get("model", "?")
     emulator = metrics.get("emulator", "?")
+    board = metrics.get("board")  # absent in the metrics of runs from before boards
     verdict = "passed" if metrics.get("passed") else "**FAILED**"
     lines = [
-        f"### {model} on {emulator}: {verdict}",
+        f"### {model} on {board} ({emulator}): {verdict}" if board else f"### {model} on {emulator}: {verdict}",
         "",
         f"Toolchain: {_toolchain(metrics)}",
         "",
@@ -160,7 +161,7 @@ def load_metrics(path: Path) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.ci_summary", description=__doc__)
-    parser.add_argument("metrics", type=Path, help="build/<model>/metrics.json")
+    parser.add_argument("metrics", type=Path, help="build/<model>/[boards/<board>/]metrics.json")
     parser.add_argument("--previous", type=Path, help="metrics.json of the last good run")
     args = parser.parse_args(argv)
     try:

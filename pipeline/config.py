@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +56,17 @@ class ModelConfig:
     training: TrainingConfig | None
     representative_samples: int
     emulator: EmulatorConfig
-    budgets: dict[str, float] = field(default_factory=dict)
+    budgets: dict[str, float] = field(default_factory=dict)  # for `board` ([budgets] with its [budgets.<board>])
     reference: dict[str, int] = field(default_factory=dict)  # [reference]: what `invoke bench` compares with
     tflite: Path | None = None  # a bring-your-own model instead of training
     raw: dict[str, Any] = field(default_factory=dict)  # the whole file, for stage fingerprints
+    board: str | None = None  # the board the budgets are for: [model] board, or --board (None: the default)
+
+    def for_board(self, board: str) -> ModelConfig:
+        """This config built for ``board``: [budgets] with the board's [budgets.<board>] over them."""
+        own = self.raw.get("budgets", {}).get(board, {})
+        budgets = {k: float(v) for k, v in self.raw.get("budgets", {}).items() if not isinstance(v, dict)}
+        return replace(self, board=board, budgets={**budgets, **{k: float(v) for k, v in own.items()}})
 
     @property
     def build_dir(self) -> Path:
@@ -68,7 +75,7 @@ class ModelConfig:
 
 _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     "model": {"name": (str,), "architecture": (str,), "description": (str,), "notes": (str,),
-              "input_shape": (list,)},
+              "input_shape": (list,), "board": (str,)},
     "dataset": {
         "source": (str,),
         "test_fraction": (float,),
@@ -81,7 +88,9 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     "training": {"epochs": (int,), "batch_size": (int,), "learning_rate": (float,), "seed": (int,)},
     "quantization": {"representative_samples": (int,)},
     "emulator": {"wall_timeout_s": (float, int), "emulated_timeout_s": (float, int)},
-    "budgets": {},  # the budget keys of the figure registry (pipeline/figures.py): _allowed_keys
+    # The budget keys of the figure registry (pipeline/figures.py): _allowed_keys; a [budgets.<board>]
+    # table (a folder of firmware/boards/) holds the keys whose budget differs on that board.
+    "budgets": {},
     # What `invoke bench` compares against: TFLM with CMSIS-NN's instruction count for the same
     # architecture (same QEMU method) and the performance target derived from it.
     "reference": {"tflm_cmsis_nn_instructions": (int,), "target_instructions": (int,)},
@@ -107,6 +116,9 @@ def _check_types(path: Path, data: dict[str, Any]) -> None:
             raise ConfigError(f"{path}: [{section}] must be a table")
         allowed = _allowed_keys(section)
         for key, item in value.items():
+            if section == "budgets" and isinstance(item, dict):
+                _check_board_budgets(path, key, item)
+                continue
             if key not in allowed:
                 raise ConfigError(
                     f"{path}: unknown key '{key}' in [{section}] (mistyped?); expected one of {', '.join(allowed)}"
@@ -118,6 +130,21 @@ def _check_types(path: Path, data: dict[str, Any]) -> None:
             if not ok:
                 expected = "a number" if float in types else types[0].__name__
                 raise ConfigError(f"{path}: [{section}] {key} = {item!r} must be {expected}")
+
+
+def _known_board(path: Path, board: str, where: str) -> None:
+    from pipeline.boards import board_names
+
+    if board not in board_names():
+        raise ConfigError(f"{path}: {where}: no board '{board}'; boards: {', '.join(board_names())}")
+
+
+def _check_board_budgets(path: Path, board: str, budgets: dict[str, Any]) -> None:
+    _known_board(path, board, f"[budgets.{board}]")
+    for key, item in budgets.items():
+        if isinstance(item, dict):
+            raise ConfigError(f"{path}: [budgets.{board}] {key}: want a budget key, not a table")
+    _check_types(path, {"budgets": budgets})
 
 
 def _require(path: Path, data: dict[str, Any], section: str, key: str) -> Any:
@@ -172,10 +199,18 @@ def load_config(path: Path) -> ModelConfig:
         training=training,
         representative_samples=int(data.get("quantization", {}).get("representative_samples", 100)),
         emulator=EmulatorConfig(float(emu.get("wall_timeout_s", 120.0)), float(emu.get("emulated_timeout_s", 60.0))),
-        budgets={k: float(v) for k, v in data.get("budgets", {}).items()},
         reference={k: int(v) for k, v in data.get("reference", {}).items()},
         raw=data,
-    )
+    ).for_board(_model_board(path, data))
+
+
+def _model_board(path: Path, data: dict[str, Any]) -> str:
+    """[model] board, checked; the default board when absent."""
+    from pipeline.boards import DEFAULT_BOARD
+
+    board = data.get("model", {}).get("board", DEFAULT_BOARD)
+    _known_board(path, board, "[model] board")
+    return str(board)
 
 
 def model_config(name: str) -> ModelConfig:

@@ -50,7 +50,7 @@ def compress_model(b: ModelBuild, emulator: str | None = None) -> str:
     """Build and measure every [compress] candidate; return the name of the one chosen."""
     from pipeline.compress.search import compress
 
-    require_emulator(emulator)
+    require_emulator(emulator, b.board.name)
     result = compress(b, emulator)
     assert result.chosen is not None  # compress() fails when no candidate meets the budgets
     return result.chosen
@@ -141,7 +141,7 @@ def run_renode_native(b: ModelBuild) -> bool:
     from pipeline.emulators.renode_native import renode_test_command, run_native_suite
 
     run_until(b, "build")
-    results = b.dir / "renode-test"
+    results = b.board_dir / "renode-test"
     print(f"renode-native: {shlex.join(renode_test_command(b.elf, b.cfg.budgets, results))}", flush=True)
     report = run_native_suite(b.elf, b.cfg.budgets, results)
     for name, status in report.statuses.items():

@@ -69,6 +69,9 @@ class Figure:
 
 
 NO_LABELS = "this model's inputs have no labels"
+# The cycle model (docs/cycle-model.md) times a Cortex-M4 with the STM32F4's flash: a board whose
+# board.toml says cycle_model = false gets no estimate (the cycles stage is skipped).
+NO_CYCLE_MODEL = "cycle model is Cortex-M4 only"
 
 FIGURES: tuple[Figure, ...] = (
     Figure("float_accuracy", "float accuracy", "ratio", "higher", None, "train",
@@ -88,9 +91,9 @@ FIGURES: tuple[Figure, ...] = (
            "median instructions executed by tc_model_invoke() over the vectors"),
     Figure("estimated_cycles_per_inference", "estimated cycles / inference", "cycles", "lower",
            "max_estimated_cycles_per_inference", "cycles",
-           "the cycle model's Cortex-M4 cycles of tc_model_invoke() (docs/cycle-model.md)"),
+           "the cycle model's Cortex-M4 cycles of tc_model_invoke() (docs/cycle-model.md)", NO_CYCLE_MODEL),
     Figure("latency_ms", "estimated latency (ms, 168 MHz)", "ms", "lower", None, "cycles",
-           "estimated_cycles_per_inference at the STM32F407's 168 MHz"),
+           "estimated_cycles_per_inference at the STM32F407's 168 MHz", NO_CYCLE_MODEL),
     Figure("counter_source", "counter", "", "", None, "simulate",
            "the counter the firmware timed with: dwt (Renode) or systick (QEMU icount)"),
     Figure("macs", "MACs / inference", "MACs", "", None, "codegen",

@@ -12,7 +12,7 @@ from typing import Any
 from pipeline import figures
 
 # Shown after the figures, never judged.
-CONTEXT_KEYS = ("emulator",)
+CONTEXT_KEYS = ("emulator", "board")
 
 
 def budget_verdicts(metrics: dict[str, Any]) -> list[tuple[str, Any, str, str]]:
@@ -38,13 +38,18 @@ def budget_verdicts(metrics: dict[str, Any]) -> list[tuple[str, Any, str, str]]:
     return rows
 
 
+def _shown(figure: figures.Figure, value: Any) -> str:
+    """The figure's value; not applicable with the reason, e.g. "n/a (cycle model is Cortex-M4 only)"."""
+    return f"n/a ({figure.absent})" if value is None and figure.absent else figure.format(value)
+
+
 def table(metrics: dict[str, Any]) -> str:
     rows = [("metric", "measured", "budget", "verdict")]
     for name, measured, budget, verdict in budget_verdicts(metrics):
         known = figures.figure(name)
-        rows.append((name, known.format(measured) if known else str(measured), budget, verdict))
+        rows.append((name, _shown(known, measured) if known else str(measured), budget, verdict))
     unbudgeted = [f for f in figures.FIGURES if f.budget is None and not f.name.startswith("bit_exact_")]
-    rows += [(f.name, f.format(metrics[f.name]), "", "") for f in unbudgeted if f.name in metrics]
+    rows += [(f.name, _shown(f, metrics[f.name]), "", "") for f in unbudgeted if f.name in metrics]
     rows += [(k, str(metrics[k]), "", "") for k in CONTEXT_KEYS if k in metrics]
     widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]

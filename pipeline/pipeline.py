@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from pipeline.analyses.elf_sizes import SizeFigures
+from pipeline.boards import DEFAULT_BOARD, Board, load_board
 from pipeline.compress.search import CompressResult
 from pipeline.config import BUILD_DIR, ROOT, ModelConfig, load_config, model_config
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.figures import from_stages, measured_by
+from pipeline.figures import NO_CYCLE_MODEL, from_stages, measured_by
 from pipeline.fileutil import write_atomically
 from pipeline.metrics import budget_verdicts, table, write_metrics
 from pipeline.stagecache import Results, Stage, StageGraph, StageSpec
@@ -62,8 +63,21 @@ class ModelBuild:
         return self.cfg.name
 
     @property
+    def board(self) -> Board:
+        """The board it is built for (its config's: [model] board or --board)."""
+        return load_board(self.cfg.board or DEFAULT_BOARD)
+
+    @property
     def dir(self) -> Path:
+        """What does not depend on the board: the trained and quantized model, the generated C."""
         return self.out_dir if self.out_dir is not None else BUILD_DIR / self.name
+
+    @property
+    def board_dir(self) -> Path:
+        """What depends on the board: the firmware, its runs, the Robot suite's reports, metrics.json. The default
+        board's is ``dir`` itself, another board's ``dir/boards/<board>/``."""
+        board = self.cfg.board or DEFAULT_BOARD
+        return self.dir if board == DEFAULT_BOARD else self.dir / "boards" / board
 
     @property
     def tflite(self) -> Path:
@@ -79,7 +93,7 @@ class ModelBuild:
 
     @property
     def firmware_dir(self) -> Path:
-        return self.dir / "firmware"
+        return self.board_dir / "firmware"
 
     @property
     def elf(self) -> Path:
@@ -87,11 +101,23 @@ class ModelBuild:
 
 
 def model_build(
-    model: str = "digits", tflite: Path | None = None, inputs: Path | None = None, config: Path | None = None
+    model: str = "digits", tflite: Path | None = None, inputs: Path | None = None, config: Path | None = None,
+    board: str | None = None,
 ) -> ModelBuild:
-    """The ModelBuild of a model in models/, or of a bring-your-own .tflite."""
+    """The ModelBuild of a model in models/, or of a bring-your-own .tflite, for ``board`` (default: the
+    config's [model] board, else the default board)."""
+    if board is not None:
+        load_board(board)  # an unknown board is refused before anything runs
     if tflite is None:
-        return ModelBuild(model_config(model))
+        cfg = model_config(model)
+        return ModelBuild(cfg.for_board(board or cfg.board or DEFAULT_BOARD))
+    byo = _byo_config(tflite, config)
+    return ModelBuild(byo.for_board(board or byo.board or DEFAULT_BOARD), tflite_source=tflite.resolve(),
+                      inputs_source=inputs.resolve() if inputs else None)
+
+
+def _byo_config(tflite: Path, config: Path | None) -> ModelConfig:
+    """A bring-your-own model's config: its --config with the .tflite's name, or no budgets."""
     if not tflite.is_file():
         raise PipelineError(f"{tflite}: no such .tflite file")
     if config is not None:
@@ -110,7 +136,7 @@ def model_build(
             emulator=model_config("digits").emulator,
             budgets={},
         )
-    return ModelBuild(cfg, tflite_source=tflite.resolve(), inputs_source=inputs.resolve() if inputs else None)
+    return cfg
 
 
 # --- the stages' typed results ----------------------------------------------------------------------
@@ -129,8 +155,8 @@ class PipelineRun:
         from pipeline.emulators import default_emulator
 
         b = self.build
-        return BootRequest(b.elf, b.dir, self.emulator or default_emulator(), b.cfg.emulator.wall_timeout_s,
-                           b.cfg.emulator.emulated_timeout_s)
+        return BootRequest(b.elf, b.board_dir, self.emulator or default_emulator(b.board.name),
+                           b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s, b.board.name)
 
 
 @dataclass(frozen=True)
@@ -323,12 +349,14 @@ def build_stage(r: PipelineRun, _results: Results) -> Stage:
     firmware = ROOT / "firmware"
     return Stage(
         "build",
-        b.dir,
-        (*(firmware / d for d in ("app", "board", "kernels", "cmake", "CMakeLists.txt")),
-         STAGES / "build.py", *(PIPELINE / "analyses" / f for f in ("elf_sizes.py", "stack_usage.py"))),
+        b.board_dir,
+        (*(firmware / d for d in ("app", "kernels", "cmake", "CMakeLists.txt")),
+         *(b.board.folder.parent / d for d in ("common", b.board.name)),
+         STAGES / "build.py", PIPELINE / "boards.py",
+         *(PIPELINE / "analyses" / f for f in ("elf_sizes.py", "stack_usage.py"))),
         (b.generated,),
         (b.elf,),
-        {"stack_bytes": stack_bytes(b)},
+        {"stack_bytes": stack_bytes(b), "board": b.board.name},
     )
 
 
@@ -337,7 +365,7 @@ def build(r: PipelineRun, _results: Results) -> Built:
     from pipeline.stages.build import BuildRequest, build_firmware
 
     b = r.build
-    fw = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=stack_bytes(b)))
+    fw = build_firmware(BuildRequest(b.generated, b.firmware_dir, stack_bytes=stack_bytes(b), board=b.board.name))
     st = static_stack(fw.elf, b.firmware_dir)
     print(f"build: {fw.elf} flash {fw.sizes.flash_bytes:,} B, RAM {fw.sizes.ram_bytes:,} B, "
           f"static stack {st.total_bytes:,} B ({fw.seconds:.1f} s)", flush=True)
@@ -353,16 +381,19 @@ def _emulator_tools(r: PipelineRun) -> tuple[Tool, ...]:
 
 
 def _emulator_installed(r: PipelineRun) -> None:
-    """An emulator other than QEMU (a Tool, checked with the others) must be installed."""
+    """The emulator must model the board, and one other than QEMU (a Tool, checked with the others)
+    must be installed."""
+    r.build.board.check_emulator(r.boot.emulator)
     if r.boot.emulator != "qemu":
-        require_emulator(r.boot.emulator)
+        require_emulator(r.boot.emulator, r.build.board.name)
 
 
-def require_emulator(emulator: str | None) -> None:
-    """Fail at once, with an install hint, when the chosen emulator is not installed."""
+def require_emulator(emulator: str | None, board: str = DEFAULT_BOARD) -> None:
+    """Fail at once, with an install hint, when the chosen emulator is not installed (or, with a
+    clear error, when it does not model the board)."""
     from pipeline.emulators import select_backend
 
-    select_backend(emulator).check_available()
+    select_backend(emulator, board).check_available()
 
 
 def boot_figures(r: PipelineRun, facts: RunFacts) -> RunFigures:
@@ -388,6 +419,11 @@ def _qemu(_r: PipelineRun) -> tuple[Tool, ...]:
     return (QEMU, HOST_CC)  # the cycle estimate runs in QEMU whatever the emulator, with a plugin built by gcc
 
 
+def _no_cycle_model(r: PipelineRun) -> str | None:
+    board = r.build.board
+    return None if board.cycle_model else f"{NO_CYCLE_MODEL} ({board.name} is a {board.cpu})"
+
+
 def suite_sizes(results: Results) -> dict[str, int]:
     """What suite.json's ``sizes`` gives the Robot suite: the build's sizes and the generator's figures."""
     return {**results.of(BUILD).sizes(), **asdict(results.of(CODEGEN))}
@@ -395,7 +431,7 @@ def suite_sizes(results: Results) -> dict[str, int]:
 
 def robot_suite(r: PipelineRun, results: Results) -> Verdict:
     rc = run_robot_suite(r.build, r.emulator, suite_sizes(results))
-    return Verdict(rc, SuiteRun.load(r.build.dir / "firmware_run.json"))
+    return Verdict(rc, SuiteRun.load(r.build.board_dir / "firmware_run.json"))
 
 
 TRAIN = StageSpec("train", (), Trained, train_stage, train, "model.keras, dataset.npz", skip=_byo)
@@ -409,9 +445,10 @@ BUILD = StageSpec("build", ("codegen",), Built, build_stage, build, "firmware/ti
 SIMULATE = StageSpec("simulate", ("build",), RunFacts, lambda r, _: boot_stage(r.boot),
                      lambda r, _: boot_once(r.boot), "simulate/EMULATOR/console.log, run.json",
                      tools=_emulator_tools, check=_emulator_installed, report=_report_boot)
-CYCLES = StageSpec("cycles", ("build",), InferenceCycles, lambda r, _: cycles_stage(r.build.elf, r.build.dir),
-                   lambda r, _: measure_inference_cycles(r.build.elf, r.build.dir, r.build.cfg.emulator.wall_timeout_s),
-                   "cycles/cycles.txt", tools=_qemu)
+CYCLES = StageSpec("cycles", ("build",), InferenceCycles, lambda r, _: cycles_stage(r.build.elf, r.build.board_dir),
+                   lambda r, _: measure_inference_cycles(r.build.elf, r.build.board_dir,
+                                                         r.build.cfg.emulator.wall_timeout_s),
+                   "cycles/cycles.txt", tools=_qemu, skip=_no_cycle_model)
 TEST_FIRMWARE = StageSpec("test-firmware", ("codegen", "build", "simulate", "cycles"), Verdict, None, robot_suite,
                           "robot/, firmware_run.json")
 
@@ -436,17 +473,17 @@ def run_until(b: ModelBuild, last: str, emulator: str | None = None) -> Results:
 
 
 def write_suite_json(b: ModelBuild, sizes: dict[str, int]) -> Path:
-    path = b.dir / "suite.json"
-    SuiteFile(b.name, b.dir, b.elf, b.reference, b.cfg.path, b.cfg.budgets, sizes, b.cfg.emulator.wall_timeout_s,
-              b.cfg.emulator.emulated_timeout_s).write(path)
+    path = b.board_dir / "suite.json"
+    SuiteFile(b.name, b.board_dir, b.elf, b.reference, b.cfg.path, b.cfg.budgets, sizes, b.cfg.emulator.wall_timeout_s,
+              b.cfg.emulator.emulated_timeout_s, b.board.name).write(path)
     return path
 
 
 def run_robot_suite(b: ModelBuild, emulator: str | None, sizes: dict[str, int]) -> int:
     """Run the Robot suite (always: verdicts are never cached); return Robot's exit code."""
     suite = write_suite_json(b, sizes)
-    out = b.dir / "robot"
-    (b.dir / "firmware_run.json").unlink(missing_ok=True)  # never report a previous run's figures
+    out = b.board_dir / "robot"
+    (b.board_dir / "firmware_run.json").unlink(missing_ok=True)  # never report a previous run's figures
     cmd = [
         sys.executable,
         "-m",
@@ -456,7 +493,7 @@ def run_robot_suite(b: ModelBuild, emulator: str | None, sizes: dict[str, int]) 
         "--xunit",
         "xunit.xml",
         "--name",
-        f"{b.name} firmware",
+        f"{b.name} firmware on {b.board.name}",
         "--pythonpath",
         str(ROOT / "robot_tests"),
         "--variable",
@@ -485,6 +522,7 @@ def collect_metrics(r: PipelineRun, results: Results) -> dict[str, Any]:
         figures.update(bit_exact_matched=0, bit_exact_total=quantized.vectors)
     metrics: dict[str, Any] = {
         "model": r.build.name,
+        "board": r.build.board.name,
         "emulator": verdict.run.emulator if verdict.run else r.boot.emulator,
         "toolchain": {"gcc": results.of(BUILD).toolchain,
                       "emulator": verdict.run.emulator_version if verdict.run else None},
@@ -501,11 +539,11 @@ def run_all(b: ModelBuild, emulator: str | None) -> dict[str, Any]:
     """Every stage of GRAPH, the Robot suite last; writes metrics.json and prints the budget table."""
     r = PipelineRun(b, emulator)
     metrics = collect_metrics(r, GRAPH.run(r, *GRAPH.names))
-    write_metrics(b.dir / "metrics.json", metrics)
+    write_metrics(b.board_dir / "metrics.json", metrics)
     print()
     print(table(metrics))
     print(
-        f"\n{b.name}: {'PASSED' if metrics['passed'] else 'FAILED'} -> {b.dir / 'metrics.json'}, "
-        f"Robot report {b.dir / 'robot' / 'report.html'}"
+        f"\n{b.name} on {b.board.name}: {'PASSED' if metrics['passed'] else 'FAILED'} -> "
+        f"{b.board_dir / 'metrics.json'}, Robot report {b.board_dir / 'robot' / 'report.html'}"
     )
     return metrics

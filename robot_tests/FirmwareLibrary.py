@@ -19,6 +19,7 @@ from robot.api import SkipExecution
 from robot.api.deco import keyword, library
 
 from pipeline import figures
+from pipeline.boards import load_board
 from pipeline.emulators import default_emulator
 from pipeline.figures import Figure
 from pipeline.stages.cycles import InferenceCycles, inference_cycles
@@ -76,7 +77,7 @@ class FirmwareLibrary:
         """The simulate stage's run of the ELF: its saved run while the boot's fingerprint (ELF, emulator
         and its version, platform files, bounds) is unchanged, else a boot to its DONE line; fails on a
         fault line, a CPU abort or a timeout. The console is read again here: every verdict is fresh."""
-        emulator = self.emulator or default_emulator()
+        emulator = self.emulator or default_emulator(self.suite.board)
         self._run = simulate(self.suite.boot(emulator))
         print(f"*INFO* {emulator} run of {self.suite.elf}: {self._run.console}")
         self._run_figures = run_figures(self._run, self.expected, self.labels)
@@ -128,8 +129,8 @@ class FirmwareLibrary:
         """The figure's value, from what the stage that measures it left for this suite."""
         if figure.stage == "simulate":
             return getattr(self.figures_of_run, figure.name)
-        if figure.stage == "cycles":
-            return getattr(self._cycles(), figure.name)
+        if figure.stage == "cycles":  # None, not applicable (Figure.absent), without the cycle model
+            return getattr(self._cycles(), figure.name) if load_board(self.suite.board).cycle_model else None
         if figure.stage in ("codegen", "build"):
             return self.suite.sizes.get(figure.name)
         raise AssertionError(f"figure {figure.name} is measured by the {figure.stage} stage, "

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pipeline.boards import board_names, load_board
 from pipeline.ci_summary import budget_checks, format_change, main, summary_markdown
 from pipeline.emulators.renode import parse_version
 from tests.renode_fake import FIXTURES
@@ -89,17 +90,22 @@ def test_test_job_runs_invoke_test() -> None:
     assert ".venv/bin/invoke test" in runs(load(CI)["jobs"]["test"])
 
 
-def test_matrix_covers_every_model_on_both_emulators() -> None:
+def test_matrix_covers_every_model_on_every_board_of_both_emulators() -> None:
     jobs = load(CI)["jobs"]
     for name, emulator in (("firmware", "qemu"), ("renode", "renode")):
         job = jobs[name]
-        assert job["strategy"]["matrix"] == {"model": MODELS}, name
+        matrix = job["strategy"]["matrix"]
+        assert matrix["model"] == MODELS, name
+        # every board the emulator models (its board.toml); only models too big for a board are excluded
+        assert set(matrix["board"]) == {b for b in board_names() if emulator in load_board(b).emulators}, name
+        assert all(set(x) == {"model", "board"} and x["model"] in MODELS for x in matrix.get("exclude", [])), name
         assert job["strategy"]["fail-fast"] is False
         assert job["env"]["MODEL"] == "${{ matrix.model }}"
+        assert job["env"]["BOARD"] == "${{ matrix.board }}"
         assert job["env"]["EMULATOR"] == emulator
         invoke = [s for s in steps(job) if "invoke all" in s.get("run", "")]
         assert len(invoke) == 1
-        assert invoke[0]["run"] == '.venv/bin/invoke all --model "${MODEL}" --emulator "${EMULATOR}"'
+        assert invoke[0]["run"] == '.venv/bin/invoke all --model "${MODEL}" --board "${BOARD}" --emulator "${EMULATOR}"'
         # the job fails with it: nothing may soften the step that enforces the budgets
         assert "continue-on-error" not in invoke[0] and "if" not in invoke[0]
 
@@ -134,14 +140,17 @@ def test_metrics_summary_and_artifacts(name: str) -> None:
     job = load(CI)["jobs"][name]
     summary = next(s for s in steps(job) if "pipeline.ci_summary" in s.get("run", ""))
     assert summary["if"].startswith("always()")
-    assert '"build/${MODEL}/metrics.json"' in summary["run"]
+    assert '"${OUT}/metrics.json"' in summary["run"]
+    assert job["env"]["OUT"] == ("${{ matrix.board == 'stm32f407' && format('build/{0}', matrix.model) || "
+                                 "format('build/{0}/boards/{1}', matrix.model, matrix.board) }}")
     assert "--previous previous/metrics.json" in summary["run"]
     assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
     uploads = {s["with"]["name"]: s for s in steps(job) if "upload-artifact" in s.get("uses", "")}
-    metrics = uploads["metrics-${{ matrix.model }}-${{ env.EMULATOR }}"]
-    assert metrics["with"]["path"] == "build/${{ matrix.model }}/metrics.json"
-    reports = uploads["reports-${{ matrix.model }}-${{ env.EMULATOR }}"]["with"]["path"]
-    for pattern in ("metrics.json", "**/log.html", "**/report.html", "**/*.xml"):
+    metrics = uploads["metrics-${{ matrix.model }}-${{ matrix.board }}-${{ env.EMULATOR }}"]
+    assert metrics["with"]["path"] == "${{ env.OUT }}/metrics.json"
+    reports = uploads["reports-${{ matrix.model }}-${{ matrix.board }}-${{ env.EMULATOR }}"]["with"]["path"]
+    assert "${{ env.OUT }}/metrics.json" in reports
+    for pattern in ("**/log.html", "**/report.html", "**/*.xml"):
         assert f"build/${{{{ matrix.model }}}}/{pattern}" in reports
     assert all(s["if"] == "always()" for s in uploads.values())
 
@@ -215,6 +224,11 @@ def test_summary_without_previous_lists_figures_and_budgets() -> None:
     assert "| min_int8_accuracy | ≥ 95.00 % | 96.50 % | pass |" in text
     assert "| min_target_accuracy | ≥ 95.00 % | n/a | not measured |" in text
     assert "No metrics from a successful run" in text
+
+
+def test_summary_names_the_board() -> None:
+    text = summary_markdown(dict(METRICS, board="mps2-an500", emulator="qemu"), None)
+    assert text.startswith("### digits on mps2-an500 (qemu): **FAILED**")
 
 
 def test_summary_with_previous_shows_the_change() -> None:

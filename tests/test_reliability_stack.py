@@ -68,6 +68,14 @@ def test_parse_disassembly_frames_calls_and_indirect_calls() -> None:
     assert dis.indirect == {"inner": ["blx r3"]}
 
 
+def test_parse_disassembly_reads_eight_digit_addresses() -> None:
+    """objdump indents addresses shorter than 8 digits only: an ITCM at 0x10000000 (mps3-an547) has none."""
+    dis = parse_disassembly("10000100 <f>:\n10000100:\tb500      \tpush\t{lr}\n"
+                            "10000102:\tf000 f810 \tbl\t10000126 <g>\n10000126 <g>:\n10000126:\t4770 \tbx\tlr\n")
+    assert dis.frames == {"f": 4, "g": 0}
+    assert dis.calls == {"f": {"g"}, "g": set()}
+
+
 def test_unbounded_dynamic_frame_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.c.su").write_text("a.c:1:6:fine\t16\tstatic\na.c:9:6:vla\t32\tdynamic\n")
     with pytest.raises(StageError, match="vla has an unbounded dynamic stack frame"):

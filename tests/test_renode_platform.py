@@ -19,6 +19,7 @@ from pipeline.emulators.renode import DEFAULT_PLATFORM
 from tests.renode_fake import FIXTURES
 
 RESC = ROOT / "renode" / "tinyml.resc"
+DWT = ROOT / "renode" / "instruction_counting_dwt.repl"
 SUITE = ROOT / "robot_tests" / "renode" / "firmware_native.robot"
 ROBOCOP = Path(sys.executable).with_name("robocop")
 
@@ -51,20 +52,28 @@ def test_overlay_builds_on_the_cpu_level_stm32f4_description() -> None:
 
 def test_overlay_dwt_is_the_instruction_counting_python_peripheral() -> None:
     # What it counts is checked on a real Renode (tests/test_renode_real.py); this pins the shape.
-    text = DEFAULT_PLATFORM.read_text()
+    text = DWT.read_text()
     assert re.search(r"^dwt: Python\.PythonPeripheral @ sysbus 0xE0001000$", text, re.MULTILINE)
-    assert "Miscellaneous.DWT" not in code_lines(text, "//")[1], "Renode's stock DWT counts virtual time"
+    assert not any("Miscellaneous.DWT" in line for line in code_lines(text, "//")), \
+        "Renode's stock DWT counts virtual time"
     script = text[text.index("script: '''") : text.rindex("'''")]
     assert "cpu.ExecutedInstructions" in script
     assert "request.offset == 0x4" in script and "request.offset == 0x0" in script  # CYCCNT and CTRL
 
 
-def test_overlay_runs_one_instruction_per_translation_block() -> None:
+@pytest.mark.parametrize("overlay", sorted(ROOT.glob("renode/*_tinyml.repl")), ids=lambda p: p.stem)
+def test_every_board_overlay_runs_one_instruction_per_translation_block(overlay: Path) -> None:
     # Without it a CYCCNT read is the count at the end of its block (tests/test_renode_real.py
     # shows both: tests/renode_count/tb_reads.S exact with it, wrong without).
-    lines = code_lines(DEFAULT_PLATFORM.read_text(), "//")
+    lines = code_lines(overlay.read_text(), "//")
     start = lines.index("cpu:")
     assert lines[start + 1].strip() == "MaximumBlockSize: 1"
+
+
+@pytest.mark.parametrize("overlay", sorted(ROOT.glob("renode/*_tinyml.repl")), ids=lambda p: p.stem)
+def test_every_board_overlay_adds_the_instruction_counting_dwt(overlay: Path) -> None:
+    # "./": Renode resolves it next to the including file (a bare name is not found, recorded on 1.15.1).
+    assert 'using "./instruction_counting_dwt.repl"' in code_lines(overlay.read_text(), "//")
 
 
 def test_overlay_redefines_sysbus_init_without_the_svd_download() -> None:
@@ -95,7 +104,8 @@ def test_resc_takes_the_elf_from_a_variable_with_a_default() -> None:
 def test_resc_loads_the_overlay_next_to_it_and_shows_usart2() -> None:
     lines = code_lines(RESC.read_text(), "#")
     assert "path add $ORIGIN" in lines
-    assert "machine LoadPlatformDescription @stm32f4_tinyml.repl" in lines
+    assert "$platform ?= @stm32f4_tinyml.repl" in lines
+    assert "machine LoadPlatformDescription $platform" in lines
     assert (RESC.parent / "stm32f4_tinyml.repl").is_file()
     assert "showAnalyzer sysbus.usart2" in lines
 

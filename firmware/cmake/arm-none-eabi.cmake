@@ -1,4 +1,5 @@
-# Toolchain file: bare-metal Cortex-M4F (STM32F407) with the Arm GNU toolchain.
+# Toolchain file: bare-metal Cortex-M with the Arm GNU toolchain, for the board TC_BOARD
+# (-DTC_BOARD=<folder of firmware/boards/>, default stm32f407).
 #
 # Only what describes the compiler lives here. The linker script, specs, map file
 # and post-build steps (.bin, size report) are set on the targets in
@@ -29,7 +30,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # to the link driver, so they belong here, not in target_compile_options.
 # The _INIT values only seed the cache on the first configure of a build dir:
 # after changing them, configure a fresh build dir.
-set(TC_CPU_FLAGS "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16")
+# The board's cpu_flags (its board.toml), also inside try_compile's projects.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES TC_BOARD)
+include(${CMAKE_CURRENT_LIST_DIR}/board.cmake)
+tc_board_value(cpu_flags TC_CPU_FLAGS)
 set(CMAKE_C_FLAGS_INIT   "${TC_CPU_FLAGS}")
 set(CMAKE_CXX_FLAGS_INIT "${TC_CPU_FLAGS}")
 set(CMAKE_ASM_FLAGS_INIT "${TC_CPU_FLAGS}")

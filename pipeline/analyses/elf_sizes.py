@@ -30,11 +30,8 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import Section, SymbolTableSection
 
+from pipeline.boards import MemoryRegion
 from pipeline.errors import StageError
-
-# STM32F407 memory map (firmware/board/stm32f407.ld).
-FLASH_START = 0x0800_0000
-FLASH_SIZE = 1024 * 1024
 
 MODEL_PREFIX = "tc_"
 TEST_VECTOR_PREFIX = "tc_test_"
@@ -54,10 +51,6 @@ class SizeFigures:
     text_bytes: int  # arm-none-eabi-size "text"
     data_bytes: int  # arm-none-eabi-size "data"
     bss_bytes: int  # arm-none-eabi-size "bss" (includes the stack)
-
-
-def _in_flash(address: int) -> bool:
-    return FLASH_START <= address < FLASH_START + FLASH_SIZE
 
 
 def _load_address(elf: ELFFile, section: Section) -> int:
@@ -84,16 +77,17 @@ def _symbols(elf: ELFFile) -> list[tuple[str, int, int, int]]:
     return out
 
 
-def elf_sizes(elf_path: Path) -> SizeFigures:
-    """Read the size figures of ``elf_path``; StageError if it is not a usable ELF."""
+def elf_sizes(elf_path: Path, flash: MemoryRegion) -> SizeFigures:
+    """Read the size figures of ``elf_path``, built for a board whose flash is ``flash``
+    (pipeline/boards.py); StageError if it is not a usable ELF."""
     try:
         with elf_path.open("rb") as stream:
-            return _figures(ELFFile(stream))
+            return _figures(ELFFile(stream), flash)
     except (OSError, ELFError) as exc:
         raise StageError(f"cannot read firmware ELF {elf_path}: {exc}") from exc
 
 
-def _figures(elf: ELFFile) -> SizeFigures:
+def _figures(elf: ELFFile, flash_region: MemoryRegion) -> SizeFigures:
     text = data = bss = stack = flash = 0
     flash_sections: set[int] = set()
     for index, section in enumerate(elf.iter_sections()):
@@ -110,7 +104,7 @@ def _figures(elf: ELFFile) -> SizeFigures:
             data += size
         else:
             text += size
-        if _in_flash(_load_address(elf, section)):
+        if flash_region.contains(_load_address(elf, section)):
             flash_sections.add(index)
             flash += size
 

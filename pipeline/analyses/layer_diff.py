@@ -38,7 +38,7 @@ from pipeline.tflite.reader import Model, read_model
 
 APP = ROOT / "firmware" / "app"
 DUMP_SOURCES = (APP / "layer_dump.c", ROOT / "firmware" / "host" / "uart_stdio.c")
-DUMP_INCLUDES = (APP, ROOT / "firmware" / "board")  # layer_dump.h, uart.h
+DUMP_INCLUDES = (APP, ROOT / "firmware" / "boards" / "common")  # layer_dump.h, uart.h
 _DUMP_LINE = re.compile(r"^LDUMP (\d+) bytes=(\d+) hex=([0-9a-f]*)$")
 _WIDTH = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
@@ -95,14 +95,15 @@ def parse_dumps(text: str, where: str) -> dict[int, bytes]:
 
 
 def build_dump_firmware(b: ModelBuild, vector: int) -> Path:
-    """The model's firmware with TC_LAYER_DUMP=<vector>, in build/<model>/diff/firmware/; its ELF."""
+    """The model's firmware with TC_LAYER_DUMP=<vector>, in the board's diff/firmware/ (build/<model>/diff/
+    on the default board); its ELF."""
     run_until(b, "codegen")
     count = len(np.load(b.reference)["inputs"])
     if not 0 <= vector < count:
         raise PipelineError(f"{b.name}: --vector {vector} is out of range: {b.reference} holds {count} vectors")
     fw = build_firmware(
-        BuildRequest(b.generated, b.dir / "diff" / "firmware", stack_bytes=stack_bytes(b),
-                     extra_defines={"TC_LAYER_DUMP": str(vector)}),
+        BuildRequest(b.generated, b.board_dir / "diff" / "firmware", stack_bytes=stack_bytes(b),
+                     extra_defines={"TC_LAYER_DUMP": str(vector)}, board=b.board.name),
         on_line=lambda _line: None,
     )
     return fw.elf
@@ -173,9 +174,9 @@ def compare_layer(model: Model, layer: dict[str, object], target: bytes, host: b
 def diff_layers(b: ModelBuild, vector: int, emulator: str | None, elf: Path | None = None) -> LayerDiff:
     """Compare every layer of the TC_LAYER_DUMP firmware (``elf``, default: built here) for one vector."""
     elf = elf or build_dump_firmware(b, vector)
-    work = b.dir / "diff"
+    work = b.board_dir / "diff"
     emu = b.cfg.emulator
-    run = boot(elf, work / "boot", emulator, emu.wall_timeout_s, emu.emulated_timeout_s)
+    run = boot(elf, work / "boot", emulator, emu.wall_timeout_s, emu.emulated_timeout_s, b.board.name)
     target = parse_dumps(run.console.read_text(), str(run.console))
     host, host_ok = host_dumps(b, vector, work / "host")
     model = read_model(b.tflite)
@@ -227,11 +228,11 @@ def format_diff(d: LayerDiff) -> str:
 
 
 def run_diff(b: ModelBuild, vector: int, emulator: str | None) -> LayerDiff:
-    """`invoke diff`: compare, print the table, write build/<model>/diff/vector<N>-<emulator>.txt and .json.
+    """`invoke diff`: compare, print the table, write <board dir>/diff/vector<N>-<emulator>.txt and .json.
 
     An earlier report of the same vector and emulator is removed first, so a run that fails leaves none.
     """
-    stem = b.dir / "diff" / f"vector{vector}-{select_backend(emulator).name}"
+    stem = b.board_dir / "diff" / f"vector{vector}-{select_backend(emulator, b.board.name).name}"
     reports = (stem.with_suffix(".txt"), stem.with_suffix(".json"))
     for stale in reports:
         stale.unlink(missing_ok=True)

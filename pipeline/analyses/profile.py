@@ -1,7 +1,7 @@
 """Per-layer profile: instructions of every layer of one model, counted in QEMU.
 
 Builds the model's firmware with ``TC_PROFILE`` (the generated ``tc_model_invoke`` marks
-the counter after each layer, see firmware/board/profile.h) into ``build/<model>/profile/``,
+the counter after each layer, see firmware/boards/common/profile.h) into ``build/<model>/profile/``,
 boots it, and turns the first vector's cumulative ``LAYER`` spans into per-layer
 instructions with the run's CountModel. Each layer also carries one mark (a call and a
 counter read, a few tens of instructions), so the per-layer sum exceeds the plain build's
@@ -21,13 +21,14 @@ from pathlib import Path
 from pipeline.emulators.firmware_log import CountModel, LayerMark
 from pipeline.entry import ModelBuild, run_until
 from pipeline.errors import PipelineError
+from pipeline.figures import NO_CYCLE_MODEL
 from pipeline.pipeline import stack_bytes
 from pipeline.stages.build import BuildRequest, build_firmware
 from pipeline.stages.cycles import INFERENCE_FUNCTION, CycleMark, estimate_cycles
 from pipeline.stages.firmware_run import boot, count_model
 
 PROFILE_EMULATOR = "qemu"
-MARK_FUNCTION = "tc_profile_mark"  # firmware/board/profile.h
+MARK_FUNCTION = "tc_profile_mark"  # firmware/boards/common/profile.h
 
 
 @dataclass(frozen=True)
@@ -60,21 +61,26 @@ def layer_cycles(marks: tuple[CycleMark, ...]) -> list[tuple[int, int]]:
     return out
 
 
-def profile_model(b: ModelBuild, kernels: str = "dsp", emulator: str = PROFILE_EMULATOR) -> list[LayerProfile]:
-    """Build the TC_PROFILE firmware of ``b``, boot it, return one LayerProfile per layer."""
+def profile_model(b: ModelBuild, kernels: str | None = None, emulator: str = PROFILE_EMULATOR) -> list[LayerProfile]:
+    """Build the TC_PROFILE firmware of ``b`` (``kernels``: default the board's), boot it, return one
+    LayerProfile per layer."""
+    if not b.board.cycle_model:
+        raise PipelineError(f"profile: the per-layer cycles come from the cycle model, and the {NO_CYCLE_MODEL}: "
+                            f"board {b.board.name} is a {b.board.cpu}")
     run_until(b, "codegen")
+    out = b.board_dir / "profile"
     fw = build_firmware(
-        BuildRequest(b.generated, b.dir / "profile" / "firmware", stack_bytes=stack_bytes(b),
-                     extra_defines={"TC_PROFILE": "1"}, kernels=kernels),
+        BuildRequest(b.generated, out / "firmware", stack_bytes=stack_bytes(b),
+                     extra_defines={"TC_PROFILE": "1"}, kernels=kernels, board=b.board.name),
         on_line=lambda _line: None,
     )
-    run = boot(fw.elf, b.dir / "profile" / emulator, emulator,
-               b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)
+    run = boot(fw.elf, out / emulator, emulator,
+               b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s, b.board.name)
     marks = run.report.layer_marks
     if not marks:
         raise PipelineError(f"{b.name}: the profile firmware printed no LAYER lines")
     counts = layer_instructions(count_model(run), marks)
-    est = estimate_cycles(fw.elf, INFERENCE_FUNCTION, workdir=b.dir / "profile" / "cycles", mark=MARK_FUNCTION,
+    est = estimate_cycles(fw.elf, INFERENCE_FUNCTION, workdir=out / "cycles", mark=MARK_FUNCTION,
                           wall_timeout_s=b.cfg.emulator.wall_timeout_s)
     cycles = layer_cycles(est.median_call().marks)
     if len(cycles) != len(marks):
@@ -131,14 +137,14 @@ def run_profile(b: ModelBuild, emulator: str = PROFILE_EMULATOR) -> list[LayerPr
     """
     layers = profile_model(b, emulator=emulator)
     print(format_profile(layers), flush=True)
-    (b.dir / "profile.json").write_text(json.dumps([asdict(p) for p in layers], indent=2) + "\n")
-    png = plot_profile(b.name, layers, b.dir / "profile.png")
-    print(f"profile: -> {b.dir / 'profile.json'}, {png}", flush=True)
+    (b.board_dir / "profile.json").write_text(json.dumps([asdict(p) for p in layers], indent=2) + "\n")
+    png = plot_profile(b.name, layers, b.board_dir / "profile.png")
+    print(f"profile: -> {b.board_dir / 'profile.json'}, {png}", flush=True)
     if emulator == "renode":
         from pipeline.analyses.flame_graph import renode_flame_graph
 
         emu = b.cfg.emulator
-        flame = renode_flame_graph(b.elf, b.dir / "profile" / "renode-flame", emu.wall_timeout_s,
+        flame = renode_flame_graph(b.elf, b.board_dir / "profile" / "renode-flame", emu.wall_timeout_s,
                                    emu.emulated_timeout_s, b.name)
         top = ", ".join(f"{name} {count:,}" for name, count in list(flame.by_function.items())[:5])
         print(f"profile: flame graph of one inference ({flame.instructions:,} instructions; {top}) "

@@ -54,7 +54,7 @@ FAULT_HANDLERS = ("HardFault_Handler", "MemManage_Handler", "BusFault_Handler", 
                   "Default_Handler")
 
 _FUNCTION = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
-_INSN = re.compile(r"^\s+([0-9a-f]+):\s+(?:[0-9a-f]{4,8}\s)+\s*(\S+)\s*(.*)$")
+_INSN = re.compile(r"^\s*([0-9a-f]+):\s+(?:[0-9a-f]{4,8}\s)+\s*(\S+)\s*(.*)$")
 _TARGET = re.compile(r"^[0-9a-f]+ <([^>+]+)(\+0x[0-9a-f]+)?>")
 _BRANCH = re.compile(r"^b(eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al)?(\.w|\.n)?$")
 _INDIRECT = re.compile(r"^(blx|bx)$")

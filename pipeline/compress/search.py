@@ -232,7 +232,7 @@ def compress(b: ModelBuild, emulator: str | None = None) -> CompressResult:
     from pipeline.pipeline import GRAPH, PIPELINE, TRAIN, PipelineRun
 
     settings = compress_settings(b)
-    emulator = emulator or default_emulator()
+    emulator = emulator or default_emulator(b.board.name)
     GRAPH.run(PipelineRun(b, emulator), TRAIN.name)
     out = b.dir / "compress"
 

@@ -1,24 +1,25 @@
-"""QEMU backend: boots the firmware on ``qemu-system-arm -M netduinoplus2``.
+"""QEMU backend: boots the firmware on ``qemu-system-arm -M <the board's machine>``.
 
-The board is an STM32F405 at 168 MHz; the firmware's console is USART2, which
-QEMU wires to the *second* ``-serial`` (the first, USART1, goes to ``null``).
-The UART capture is a plain file that is polled: the run stops as soon as a
-complete ``DONE`` or ``FAULT ...`` line is in it.
+The board (pipeline/boards.py) gives the machine, which ``-serial`` is the
+firmware's console (the others go to ``null``; netduinoplus2's console USART2 is
+the second) and the clock SysTick runs at. The UART capture is a plain file that
+is polled: the run stops as soon as a complete ``DONE`` or ``FAULT ...`` line is in it.
 
 Timing: ``-icount shift=N,sleep=off`` makes every instruction exactly 2^N ns of
-virtual time, and the SysTick the firmware counts with runs at 168 MHz of that
-virtual time, so one instruction is 2^N * 0.168 ticks (:attr:`ticks_per_instruction`).
+virtual time, and the SysTick the firmware counts with runs at the board's clock
+of that virtual time, so one instruction is 2^N * clock / 10^9 ticks
+(:attr:`ticks_per_instruction`). The shift is the smallest giving at least
+:data:`MIN_TICKS_PER_INSTRUCTION` ticks per instruction (:func:`icount_shift`):
+5 (5.376 ticks) at the STM32F407's 168 MHz, 8 (6.4) at the MPS2's 25 MHz. Why:
 
-Why shift 5 (5.376 ticks per instruction):
-
-* a SysTick tick must be finer than an instruction (shift >= 3) or single
-  instructions cannot be resolved; each of the three readings that go into a
-  count (the calibration base, the wrap calibration, the measurement) can be a
-  tick off, so a wider margin keeps a 100,000,001-instruction measurement exact
-  (measured: shift 3 counted it one instruction high, shifts 4 to 6 exactly);
+* a SysTick tick must be finer than an instruction or single instructions cannot
+  be resolved; each of the three readings that go into a count (the calibration
+  base, the wrap calibration, the measurement) can be a tick off, so a wider
+  margin keeps a 100,000,001-instruction measurement exact (measured at 168 MHz:
+  shift 3, 1.3 ticks, counted it one instruction high, shifts 4 to 6 exactly);
 * the firmware's 1,000,001-instruction calibration loop must fit in one SysTick
-  period of 2^24 ticks (no wrap): shift <= 6. Shift 5 leaves it at 32 % of the
-  period (5.4 M ticks), whatever the code around the loop does.
+  period of 2^24 ticks (no wrap): fewer than 16.7 ticks per instruction; the
+  smallest shift above 5 ticks is below 10, whatever the clock.
 
 Bounds: the wall-clock bound (``EmulatorRun.wall_timeout_s``) is hard: the
 process group is killed when it passes. QEMU has no option to stop after an
@@ -42,13 +43,12 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
+from pipeline.boards import DEFAULT_BOARD, Board, load_board
 from pipeline.emulators.base import DONE_LINE, FAULT_PREFIX, EmulatorResult, EmulatorRun
 from pipeline.errors import EmulatorError, EmulatorMissingError, EmulatorTimeoutError
 
 QEMU_BINARY = "qemu-system-arm"
-MACHINE = "netduinoplus2"
-CLOCK_HZ = 168_000_000  # netduinoplus2 SYSCLK; the firmware prints it on BOOT
-DEFAULT_SHIFT = 5
+MIN_TICKS_PER_INSTRUCTION = 5.0
 INSTALL_HINT = "install it with: sudo apt-get install qemu-system-arm"
 
 _POLL_S = 0.05
@@ -60,18 +60,22 @@ class QemuBackend:
 
     name = "qemu"
 
-    def __init__(self, shift: int = DEFAULT_SHIFT, binary: str = QEMU_BINARY,
-                 extra_args: tuple[str, ...] = ()) -> None:
-        if not 0 <= shift <= 10:
-            raise ValueError(f"icount shift {shift} outside 0..10")
-        self.shift = shift
+    def __init__(self, shift: int | None = None, binary: str = QEMU_BINARY,
+                 extra_args: tuple[str, ...] = (), board: Board | None = None) -> None:
+        self.board = board or load_board(DEFAULT_BOARD)
+        self.board.check_emulator(self.name)
+        assert self.board.qemu is not None  # check_emulator
+        self.machine = self.board.qemu
+        self.shift = icount_shift(self.board.clock_hz) if shift is None else shift
+        if not 0 <= self.shift <= 10:
+            raise ValueError(f"icount shift {self.shift} outside 0..10")
         self.binary = binary
         self.extra_args = extra_args  # e.g. the cycle model's -plugin (pipeline/stages/cycles.py)
 
     @property
     def ticks_per_instruction(self) -> float:
         """SysTick ticks per executed instruction, for CountModel."""
-        return (1 << self.shift) * CLOCK_HZ / 1e9
+        return (1 << self.shift) * self.board.clock_hz / 1e9
 
     @property
     def ns_per_instruction(self) -> int:
@@ -98,11 +102,11 @@ class QemuBackend:
     def command(self, elf: Path, uart: Path) -> list[str]:
         return [
             self._path(),
-            "-M", MACHINE,
+            "-M", self.machine.machine,
             "-nographic",
             "-kernel", str(elf),
-            "-serial", "null",  # USART1
-            "-serial", f"file:{uart}",  # USART2: the firmware console
+            *("-serial", "null") * self.machine.console_serial,  # the UARTs before the console
+            "-serial", f"file:{uart}",  # the firmware console
             "-monitor", "none",
             "-icount", f"shift={self.shift},sleep=off",
             *self.extra_args,
@@ -171,6 +175,11 @@ class QemuBackend:
             if time.monotonic() >= deadline:
                 return console, "deadline"
             time.sleep(_POLL_S)
+
+
+def icount_shift(clock_hz: int) -> int:
+    """The smallest icount shift that gives SysTick at ``clock_hz`` at least MIN_TICKS_PER_INSTRUCTION."""
+    return next(shift for shift in range(11) if (1 << shift) * clock_hz / 1e9 >= MIN_TICKS_PER_INSTRUCTION)
 
 
 def _finished(console: str) -> bool:

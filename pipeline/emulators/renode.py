@@ -288,7 +288,8 @@ class RenodeBackend:
         if len(answers) < 2:
             raise EmulatorError(
                 f"Renode did not answer 'sysbus.cpu PerformanceInMips' and 'sysbus.nvic Frequency' "
-                f"(Renode log: {log_path}); the platform {self.platform} must be an STM32F4 with an NVIC"
+                f"(Renode log: {log_path}); the platform {self.platform} must declare a Cortex-M "
+                "sysbus.cpu and its sysbus.nvic"
             )
         mips, systick_hz = answers[0], answers[1]
         extra["performance_in_mips"] = str(mips)

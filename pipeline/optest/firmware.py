@@ -16,7 +16,6 @@ from pipeline.stages.build import BuildRequest, build_firmware
 from pipeline.stages.firmware_run import boot
 from pipeline.tflite.reader import read_model
 
-MCU_RAM_BYTES = 128 * 1024  # the STM32F407's SRAM (firmware/board/stm32f407.ld)
 CASE_STACK_BYTES = 8192
 
 
@@ -56,9 +55,10 @@ def run_tflite_on_firmware(case: OpCase, tflite_bytes: bytes, work: Path, vector
     b = model_build(tflite=tflite, inputs=inputs)
     run_until(b, "codegen")
     arena = int(json.loads((b.generated / "codegen.json").read_text())["arena_bytes"])
-    if arena + CASE_STACK_BYTES > MCU_RAM_BYTES:
+    ram = b.board.ram.length
+    if arena + CASE_STACK_BYTES > ram:
         raise CaseTooLargeForMcu(f"{case.case_id}: arena {arena:,} B + {CASE_STACK_BYTES:,} B of stack exceed the "
-                                 f"STM32F407's {MCU_RAM_BYTES:,} B of SRAM; the host op-test suite checks it")
+                                 f"{b.board.part}'s {ram:,} B of SRAM; the host op-test suite checks it")
     fw = build_firmware(BuildRequest(b.generated, work / "fw", stack_bytes=CASE_STACK_BYTES, kernels=kernels),
                         on_line=lambda _line: None)
     run = boot(fw.elf, work / "qemu", "qemu", b.cfg.emulator.wall_timeout_s, b.cfg.emulator.emulated_timeout_s)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.boards import DEFAULT_BOARD
 from pipeline.config import ROOT
 from pipeline.emulators import select_backend
 from pipeline.emulators.base import EmulatorRun
@@ -25,7 +26,7 @@ from pipeline.fileutil import write_atomically
 from pipeline.stagecache import Stage, decode, encode, run_stage
 
 # The firmware reports counter=dwt only after its probe saw exactly one CYCCNT tick per
-# executed instruction (firmware/board/cycle_counter.c); SysTick's unit comes from the emulator.
+# executed instruction (firmware/boards/common/cycle_counter.c); SysTick's unit comes from the emulator.
 DWT_TICKS_PER_INSTRUCTION = 1.0
 
 
@@ -60,15 +61,16 @@ class RunFacts:
 
 
 def boot(elf: Path, workdir: Path, emulator: str | None, wall_timeout_s: float,
-         emulated_timeout_s: float) -> FirmwareRun:
-    """Run the firmware to its DONE line; raise EmulatorError subclasses on faults, hangs, aborts."""
-    return read_run(*_boot(elf, workdir, emulator, wall_timeout_s, emulated_timeout_s))
+         emulated_timeout_s: float, board: str = DEFAULT_BOARD) -> FirmwareRun:
+    """Run the firmware (built for ``board``) to its DONE line; raise EmulatorError subclasses on
+    faults, hangs, aborts."""
+    return read_run(*_boot(elf, workdir, emulator, wall_timeout_s, emulated_timeout_s, board))
 
 
 def _boot(elf: Path, workdir: Path, emulator: str | None, wall_timeout_s: float,
-          emulated_timeout_s: float) -> tuple[Path, RunFacts]:
+          emulated_timeout_s: float, board: str) -> tuple[Path, RunFacts]:
     """Boot once; the console lands in ``workdir/console.log``."""
-    backend = select_backend(emulator)
+    backend = select_backend(emulator, board)
     backend.check_available()
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"simulate: booting {elf.name} in {backend.name}", flush=True)
@@ -106,10 +108,11 @@ class BootRequest:
     """The simulate stage's boot of one ELF."""
 
     elf: Path
-    build_dir: Path  # the model's build directory: the run goes to simulate/<emulator>/, its stamp to .stamps/
+    build_dir: Path  # the board's build directory: the run goes to simulate/<emulator>/, its stamp to .stamps/
     emulator: str  # "qemu" or "renode"
     wall_timeout_s: float
     emulated_timeout_s: float
+    board: str = DEFAULT_BOARD  # what the ELF was built for: the emulator's machine or platform
 
     @property
     def workdir(self) -> Path:
@@ -133,21 +136,21 @@ def simulate_stage(req: BootRequest, emulator_version: str) -> Stage:
         (ROOT / "pipeline" / "emulators", Path(__file__)),  # the backends and the console parser; this module
         (req.elf, *platform_files(req.emulator)),
         (req.workdir / "console.log", req.workdir / "run.json"),
-        {"emulator": req.emulator, "version": emulator_version,
+        {"emulator": req.emulator, "board": req.board, "version": emulator_version,
          "wall_timeout_s": req.wall_timeout_s, "emulated_timeout_s": req.emulated_timeout_s},
     )
 
 
 def boot_stage(req: BootRequest) -> Stage:
     """:func:`simulate_stage` with the installed emulator's version (the emulator must be installed)."""
-    backend = select_backend(req.emulator)
+    backend = select_backend(req.emulator, req.board)
     backend.check_available()
     return simulate_stage(req, backend.version())
 
 
 def boot_once(req: BootRequest) -> RunFacts:
     """The simulate stage's work: boot, save the console and run.json; what the stamp records."""
-    console, facts = _boot(req.elf, req.workdir, req.emulator, req.wall_timeout_s, req.emulated_timeout_s)
+    console, facts = _boot(req.elf, req.workdir, req.emulator, req.wall_timeout_s, req.emulated_timeout_s, req.board)
     save_run(read_run(console, facts), req.workdir / "run.json", asdict(facts))
     return facts
 
@@ -246,6 +249,7 @@ class SuiteFile:
     sizes: dict[str, int]  # the build's and the generator's figures, by figure name
     wall_timeout_s: float
     emulated_timeout_s: float
+    board: str = DEFAULT_BOARD
 
     def write(self, path: Path) -> None:
         write_atomically(path, json.dumps(encode(self), indent=2) + "\n")
@@ -260,7 +264,8 @@ class SuiteFile:
 
     def boot(self, emulator: str) -> BootRequest:
         """The simulate stage's boot this suite evaluates, on ``emulator``."""
-        return BootRequest(self.elf, self.build_dir, emulator, self.wall_timeout_s, self.emulated_timeout_s)
+        return BootRequest(self.elf, self.build_dir, emulator, self.wall_timeout_s, self.emulated_timeout_s,
+                           self.board)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,16 @@
 /*
- * Vector table and reset for the STM32F407: FPU on, .data copied, .bss zeroed,
- * then main().
+ * Vector table and reset, for every board: FPU on (if the core has one), .data
+ * copied, .bss zeroed, then main(). TC_BOARD_IRQ_COUNT (the board's irq_count,
+ * from its board.toml) sizes the table.
  */
 #include <stdint.h>
 
 #include "fault.h"
 #include "regs.h"
 
-#define VECTOR_COUNT (16 + 82) /* Cortex-M4 system exceptions + STM32F407 IRQs */
+#define VECTOR_COUNT (16 + TC_BOARD_IRQ_COUNT) /* system exceptions + the part's IRQs */
 
-/* stm32f407.ld */
+/* the board's linker script (common/sections.ld) */
 extern uint32_t __stack_top__[];
 extern uint32_t __data_start__[];
 extern uint32_t __data_end__[];
@@ -21,9 +22,11 @@ int main(void);
 
 void Reset_Handler(void);
 void HardFault_Handler(void);  /* fault.c */
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 void MemManage_Handler(void);
 void BusFault_Handler(void);
 void UsageFault_Handler(void);
+#endif
 void SysTick_Handler(void);    /* cycle_counter.c */
 
 /* Anything nobody expects (NMI, SVC, an IRQ) reports itself instead of hanging
@@ -41,11 +44,18 @@ static const vector_t s_vectors[VECTOR_COUNT] = {
 	[1] = Reset_Handler,
 	[2] = Default_Handler, /* NMI */
 	[3] = HardFault_Handler,
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 	[4] = MemManage_Handler,
 	[5] = BusFault_Handler,
 	[6] = UsageFault_Handler,
-	[11] = Default_Handler, /* SVCall */
 	[12] = Default_Handler, /* DebugMonitor */
+#else
+	/* Reserved on Armv6-M, never taken on silicon; Renode 1.15.1's Cortex-M0
+	 * model takes an undefined instruction through slot 6 (UsageFault's) instead
+	 * of HardFault, so they report rather than jump to address 0. */
+	[4 ... 6] = Default_Handler,
+#endif
+	[11] = Default_Handler, /* SVCall */
 	[14] = Default_Handler, /* PendSV */
 	[15] = SysTick_Handler,
 	[16 ... VECTOR_COUNT - 1] = Default_Handler,
@@ -58,8 +68,10 @@ void Reset_Handler(void)
 	 * an FP instruction with CP10/CP11 disabled is a UsageFault (NOCP).
 	 * Nothing before this line may be compiled from float code.
 	 */
+#if defined(__ARM_FP)
 	SCB_CPACR |= SCB_CPACR_CP10_CP11_FULL;
 	__asm volatile("dsb\n\tisb" : : : "memory");
+#endif
 
 	/* Not every boot path leaves VTOR at our table (bootloaders, emulators). */
 	SCB_VTOR = (uint32_t)(uintptr_t)s_vectors;

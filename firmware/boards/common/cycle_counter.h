@@ -16,8 +16,8 @@
 
 #include <stdint.h>
 
-/* SysTick clock of the emulated part: QEMU netduinoplus2 fixes 168 MHz. */
-#define CC_CLOCK_HZ 168000000u
+/* SysTick clock of the emulated part: the board's clock_hz (its board.toml). */
+#define CC_CLOCK_HZ TC_BOARD_CLOCK_HZ
 
 typedef enum {
 	CC_SOURCE_SYSTICK = 0,

@@ -1,33 +1,11 @@
-/* Polled USART2 console: see uart.h. */
+/* Console formatting on the board's uart_tx: see uart.h. */
 #include "uart.h"
-
-#include "regs.h"
-
-/*
- * The clock tree is left at reset (HSI 16 MHz, APB1 16 MHz): emulators ignore
- * it, and not touching RCC_CR keeps the firmware from waiting on a PLL-ready
- * bit that QEMU never sets. 16 MHz / (16 * 8.6875) = 115200 baud.
- */
-#define UART_BRR_115200_AT_16MHZ 0x8Bu
 
 static char s_last = '\n';
 
-void uart_init(void)
-{
-	RCC_AHB1ENR |= RCC_AHB1ENR_GPIOAEN;
-	RCC_APB1ENR |= RCC_APB1ENR_USART2EN;
-	/* PA2: alternate function 7 (USART2_TX). */
-	GPIOA_MODER = (GPIOA_MODER & ~(3u << 4)) | (2u << 4);
-	GPIOA_AFRL = (GPIOA_AFRL & ~(0xFu << 8)) | (7u << 8);
-	USART2_BRR = UART_BRR_115200_AT_16MHZ;
-	USART2_CR1 = USART_CR1_UE | USART_CR1_TE;
-}
-
 void uart_putc(char c)
 {
-	while ((USART2_SR & USART_SR_TXE) == 0u) {
-	}
-	USART2_DR = (uint32_t)(uint8_t)c;
+	uart_tx(c);
 	s_last = c;
 }
 

@@ -1,5 +1,6 @@
 /*
- * The few STM32F407 / Cortex-M4 registers the board layer touches.
+ * The few Cortex-M core registers the common board layer touches (a board's
+ * own peripherals are defined in its folder).
  *
  * Plain addresses rather than the vendor CMSIS headers: the firmware needs a
  * dozen registers, and the build should not depend on a vendor pack.
@@ -11,7 +12,19 @@
 
 #define REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
 
-/* System control block (ARMv7-M ARM, B3.2). */
+/*
+ * Armv6-M (Cortex-M0/M0+) has no configurable fault exceptions (MemManage,
+ * BusFault, UsageFault): no SHCSR enables and no CFSR saying why; every fault
+ * is a HardFault. It has no CPACR either (no FPU: startup.c tests __ARM_FP).
+ */
+#if defined(__ARM_ARCH_6M__)
+#define BOARD_HAS_CONFIGURABLE_FAULTS 0
+#else
+#define BOARD_HAS_CONFIGURABLE_FAULTS 1
+#endif
+
+/* System control block (ARMv7-M ARM, B3.2; SHCSR's enables, CFSR and CPACR are
+ * not in Armv6-M's). */
 #define SCB_ICSR   REG32(0xE000ED04u)
 #define SCB_VTOR   REG32(0xE000ED08u)
 #define SCB_SHCSR  REG32(0xE000ED24u)
@@ -40,21 +53,5 @@
 #define DWT_CYCCNT REG32(0xE0001004u)
 
 #define DWT_CTRL_CYCCNTENA (1u << 0)
-
-/* STM32F4 RCC, GPIOA, USART2 (RM0090). */
-#define RCC_AHB1ENR  REG32(0x40023830u)
-#define RCC_APB1ENR  REG32(0x40023840u)
-#define GPIOA_MODER  REG32(0x40020000u)
-#define GPIOA_AFRL   REG32(0x40020020u)
-#define USART2_SR    REG32(0x40004400u)
-#define USART2_DR    REG32(0x40004404u)
-#define USART2_BRR   REG32(0x40004408u)
-#define USART2_CR1   REG32(0x4000440Cu)
-
-#define RCC_AHB1ENR_GPIOAEN  (1u << 0)
-#define RCC_APB1ENR_USART2EN (1u << 17)
-#define USART_SR_TXE         (1u << 7)
-#define USART_CR1_TE         (1u << 3)
-#define USART_CR1_UE         (1u << 13)
 
 #endif /* BOARD_REGS_H */

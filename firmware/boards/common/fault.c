@@ -4,8 +4,9 @@
 #include "regs.h"
 #include "uart.h"
 
-#define RAM_START 0x20000000u
-#define RAM_END   0x20020000u /* 128 KB, as in stm32f407.ld */
+/* The board's RAM region (common/sections.ld). */
+extern const uint32_t __ram_start__[];
+extern const uint32_t __ram_end__[];
 
 #define FRAME_LR 5u
 #define FRAME_PC 6u
@@ -21,7 +22,9 @@ static const char *const s_names[] = {
 
 void fault_init(void)
 {
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 	SCB_SHCSR |= SCB_SHCSR_MEMFAULTENA | SCB_SHCSR_BUSFAULTENA | SCB_SHCSR_USGFAULTENA;
+#endif
 }
 
 __attribute__((used, noreturn)) void fault_report(const uint32_t *frame, uint32_t exc_return,
@@ -35,7 +38,7 @@ __attribute__((used, noreturn)) void fault_report(const uint32_t *frame, uint32_
 	(void)exc_return;
 	/* A fault while stacking (e.g. stack overflow) leaves no usable frame:
 	 * report 0 rather than fault again reading it. */
-	if (at >= RAM_START && at <= RAM_END - FRAME_WORDS * 4u) {
+	if (at >= (uintptr_t)__ram_start__ && at <= (uintptr_t)__ram_end__ - FRAME_WORDS * 4u) {
 		pc = frame[FRAME_PC];
 		lr = frame[FRAME_LR];
 	}
@@ -50,8 +53,10 @@ __attribute__((used, noreturn)) void fault_report(const uint32_t *frame, uint32_
 	uart_put_hex32(pc);
 	uart_puts(" lr=");
 	uart_put_hex32(lr);
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 	uart_puts(" cfsr=");
 	uart_put_hex32(SCB_CFSR);
+#endif
 	if (kind == FAULT_KIND_UNEXPECTED) {
 		uart_puts(" exception=");
 		uart_put_u32(ipsr & 0x1FFu);
@@ -69,6 +74,7 @@ __attribute__((naked)) void HardFault_Handler(void)
 	FAULT_HANDLER_BODY(FAULT_KIND_HARD);
 }
 
+#if BOARD_HAS_CONFIGURABLE_FAULTS
 __attribute__((naked)) void MemManage_Handler(void)
 {
 	FAULT_HANDLER_BODY(FAULT_KIND_MEMMANAGE);
@@ -83,3 +89,4 @@ __attribute__((naked)) void UsageFault_Handler(void)
 {
 	FAULT_HANDLER_BODY(FAULT_KIND_USAGE);
 }
+#endif

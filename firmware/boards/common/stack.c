@@ -8,7 +8,7 @@
  * use: it is a leaf, but keep clear of anything the compiler spills. */
 #define STACK_PAINT_GUARD_WORDS 16u
 
-extern uint32_t __stack_bottom__[]; /* stm32f407.ld */
+extern uint32_t __stack_bottom__[]; /* common/sections.ld */
 extern uint32_t __stack_top__[];
 
 void stack_paint(void)
