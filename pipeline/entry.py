@@ -140,10 +140,12 @@ def run_renode_native(b: ModelBuild) -> bool:
 
     from pipeline.emulators.renode_native import renode_test_command, run_native_suite
 
+    b.board.check_emulator("renode")
+    platform = b.board.renode_platform  # the suite's default is the STM32F4 overlay
     run_until(b, "build")
     results = b.board_dir / "renode-test"
-    print(f"renode-native: {shlex.join(renode_test_command(b.elf, b.cfg.budgets, results))}", flush=True)
-    report = run_native_suite(b.elf, b.cfg.budgets, results)
+    print(f"renode-native: {shlex.join(renode_test_command(b.elf, b.cfg.budgets, results, platform))}", flush=True)
+    report = run_native_suite(b.elf, b.cfg.budgets, results, platform)
     for name, status in report.statuses.items():
         message = report.messages.get(name.split(".", 1)[-1], "")
         print(f"  {status:6} {name}" + (f": {message}" if message else ""))
