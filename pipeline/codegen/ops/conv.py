@@ -52,11 +52,6 @@ def _conv_layer(ctx: LoweringContext, kernel: str, out_channels_axis: int) -> La
 # rows padded to a multiple of WIDE_BLOCK values, output channels to a multiple of WIDE_CHANNELS.
 WIDE_BLOCK = 8
 WIDE_CHANNELS = 4
-# The most int16 filter bytes a CONV_2D copies into its scratch (SRAM) for the layer, whole blocks of
-# WIDE_CHANNELS filters (a larger filter is staged in part): the arena grows by them during that
-# layer only; 48 KiB keeps the largest MLPerf Tiny arena (vww_mobilenet, 64 KiB) and its staged
-# filters inside the part's 128 KiB.
-STAGED_FILTER_MAX_BYTES = 48 * 1024
 
 
 def _round_up(n: int, m: int) -> int:
@@ -146,11 +141,7 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
 def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     """The DSP build's CONV_2D: tc_conv2d_s8_wide, one group only (grouped: the portable call).
 
-    Scratch: the int16 row, after it the int8 patch when the input depth is not a multiple of 4, and
-    after those as many blocks of four filters (and their x2 epilogue) as STAGED_FILTER_MAX_BYTES
-    holds, staged in SRAM: every output position rereads the whole filter, and from flash each
-    16-byte line misses the ART's 8-line data cache (5 wait states, docs/cycle-model.md), so one
-    copy per layer pays for itself from two positions on.
+    Scratch: the int16 row, and after it the int8 patch when the input depth is not a multiple of 4.
     """
     inp, flt = ctx.input(0), ctx.input(1)
     if flt.shape[3] != inp.shape[3]:
@@ -164,26 +155,15 @@ def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     if wide is None:
         return None
     gemv, consts, row = wide
-    patch_bytes = row * 2 + (row if inp.shape[3] % 4 else 0)
-    out = ctx.output()
-    positions = out.size // out.shape[3]
-    block_bytes = WIDE_CHANNELS * row * 2  # one block of four int16 filters
-    staged_blocks = min(-(-out.shape[3] // WIDE_CHANNELS), STAGED_FILTER_MAX_BYTES // block_bytes) \
-        if positions >= 2 else 0
-    # The x2 epilogue's constants (a 64-byte block per four channels) are reread per position too;
-    # the split form's stay in flash.
-    x2_block_bytes = 4 * WIDE_CHANNELS * (1 + len(STRUCTS["tc_requant_x2_t"].fields)) if gemv["x2"] != "NULL" else 0
-    staged_bytes = staged_blocks * (block_bytes + x2_block_bytes)
     params = {
         "input": p["input"], "output": p["output"], "filter_h": flt.shape[1], "filter_w": flt.shape[2],
         "stride_h": p["stride_h"], "stride_w": p["stride_w"],
         "dilation_h": p["dilation_h"], "dilation_w": p["dilation_w"],
-        "pad_h": p["pad_h"], "pad_w": p["pad_w"], "input_offset": p["input_offset"],
-        "staged_channels": staged_blocks * WIDE_CHANNELS, "gemv": gemv,
+        "pad_h": p["pad_h"], "pad_w": p["pad_w"], "input_offset": p["input_offset"], "gemv": gemv,
     }
     return layer.variant(kernel="tc_conv2d_s8_wide", params_type="tc_conv_wide_params_t", params=params,
                          args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
-                         consts=consts, scratch_bytes=patch_bytes + staged_bytes)
+                         consts=consts, scratch_bytes=row * 2 + (row if inp.shape[3] % 4 else 0))
 
 
 @lowering("CONV_2D")
