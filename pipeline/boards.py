@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.codegen.kernels import KERNEL_SETS
-from pipeline.config import ROOT
+from pipeline.config import ROOT, read_toml
 from pipeline.errors import ConfigError
 
 BOARDS_DIR = ROOT / "firmware" / "boards"
@@ -135,12 +134,7 @@ def _unknown(path: Path, table: dict[str, Any], allowed: dict[str, Any], where: 
 
 def read_board(path: Path) -> Board:
     """Read and check one board.toml and its linker script."""
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: board file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    data = read_toml(path, "board")
     _unknown(path, data, _KEYS)
     folder = path.parent
     name = _get(path, data, "name", str)

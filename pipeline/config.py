@@ -154,13 +154,18 @@ def _require(path: Path, data: dict[str, Any], section: str, key: str) -> Any:
         raise ConfigError(f"{path}: missing key '{key}' in [{section}]") from None
 
 
-def load_config(path: Path) -> ModelConfig:
+def read_toml(path: Path, kind: str) -> dict[str, Any]:
+    """The TOML file at ``path`` (a ``kind`` file: "config", "board"), or a ConfigError naming it."""
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
+        raise ConfigError(f"{path}: {kind} file not found") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
+
+
+def load_config(path: Path) -> ModelConfig:
+    data = read_toml(path, "config")
     _check_types(path, data)
     name = _require(path, data, "model", "name")
     shape = data["model"].get("input_shape")
