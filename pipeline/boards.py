@@ -27,7 +27,6 @@ from pipeline.errors import ConfigError
 BOARDS_DIR = ROOT / "firmware" / "boards"
 COMMON_DIR = BOARDS_DIR / "common"
 DEFAULT_BOARD = "stm32f407"
-EMULATORS = ("qemu", "renode")
 
 # `NAME (attrs) : ORIGIN = <n>, LENGTH = <n>[K|M]` inside MEMORY { ... } (GNU ld's syntax, the forms we use).
 _MEMORY_BLOCK = re.compile(r"\bMEMORY\s*\{(?P<body>[^}]*)\}", re.DOTALL)
