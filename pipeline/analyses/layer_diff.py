@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import numpy as np
 
 from pipeline.config import ROOT
 from pipeline.emulators import select_backend
-from pipeline.emulators.hostrun import compile_host
+from pipeline.emulators.hostrun import compile_host, run_host_raw
 from pipeline.errors import PipelineError
 from pipeline.fileutil import write_atomically
 from pipeline.pipeline import ModelBuild, run_until, stack_bytes
@@ -116,18 +115,11 @@ def host_dumps(b: ModelBuild, vector: int, workdir: Path) -> tuple[dict[int, byt
                        extra_flags=("-DTC_LAYER_DUMP", *(f"-I{d}" for d in DUMP_INCLUDES)),
                        extra_sources=DUMP_SOURCES)
     ref = np.load(b.reference)
-    x = ref["inputs"][vector]
-    (workdir / "input.bin").write_bytes(np.ascontiguousarray(x, dtype=np.float32 if x.dtype == np.float32
-                                                             else np.int8).tobytes())
-    out_path = workdir / "output.bin"
-    proc = subprocess.run([str(exe), str(workdir / "input.bin"), str(out_path)], capture_output=True,
-                          text=True, check=False, timeout=600)
-    if proc.returncode != 0:
-        raise PipelineError(f"host model {exe} failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    (workdir / "host_stdout.txt").write_text(proc.stdout)
+    out, stdout = run_host_raw(exe, ref["inputs"][vector:vector + 1], workdir)
+    (workdir / "host_stdout.txt").write_text(stdout)
     expected = np.asarray(ref["tflm"][vector]).reshape(-1)
-    output = np.frombuffer(out_path.read_bytes(), dtype=expected.dtype)
-    return parse_dumps(proc.stdout, str(exe)), bool(np.array_equal(output, expected))
+    output = np.frombuffer(out, dtype=expected.dtype)
+    return parse_dumps(stdout, str(exe)), bool(np.array_equal(output, expected))
 
 
 def litert_intermediates(tflite: Path, x: np.ndarray, tensors: list[int]) -> dict[int, np.ndarray]:

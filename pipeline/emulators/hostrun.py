@@ -52,9 +52,8 @@ def compile_host(generated: Path, out: Path, extra_flags: tuple[str, ...] = (),
     return out
 
 
-def run_host(executable: Path, inputs: np.ndarray, output_size: int, workdir: Path,
-             output_dtype: type[np.generic] = np.int8) -> np.ndarray:
-    """Run every input through the host build; return [n, output_size] of output_dtype.
+def run_host_raw(executable: Path, inputs: np.ndarray, workdir: Path) -> tuple[bytes, str]:
+    """Run every input through the host build; return its output records' bytes and its stdout.
 
     Inputs are written as int8 records, or float32 records when ``inputs`` is
     float32 (a model whose first op is QUANTIZE from float32).
@@ -67,4 +66,11 @@ def run_host(executable: Path, inputs: np.ndarray, output_size: int, workdir: Pa
                           check=False, timeout=600)
     if proc.returncode != 0:
         raise StageError(f"host model {executable} failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    return np.frombuffer(out_path.read_bytes(), dtype=output_dtype).reshape(len(inputs), output_size)
+    return out_path.read_bytes(), proc.stdout
+
+
+def run_host(executable: Path, inputs: np.ndarray, output_size: int, workdir: Path,
+             output_dtype: type[np.generic] = np.int8) -> np.ndarray:
+    """Run every input through the host build; return [n, output_size] of output_dtype."""
+    out, _stdout = run_host_raw(executable, inputs, workdir)
+    return np.frombuffer(out, dtype=output_dtype).reshape(len(inputs), output_size)
