@@ -322,7 +322,8 @@ def codegen_stage(r: PipelineRun, _results: Results) -> Stage:
     """Codegen depends on the generator's code and templates, the .tflite and the reference inputs."""
     b = r.build
     return Stage("codegen", b.dir, (PIPELINE / "codegen", PIPELINE / "tflite"), (b.tflite, b.reference),
-                 (b.generated,), {"name": b.name, "input_shape": b.cfg.raw.get("model", {}).get("input_shape")})
+                 (b.generated,), {"name": b.name, "input_shape": b.cfg.raw.get("model", {}).get("input_shape"),
+                                  "codegen": b.cfg.raw.get("codegen")})
 
 
 def codegen(r: PipelineRun, _results: Results) -> Generated:
@@ -333,7 +334,8 @@ def codegen(r: PipelineRun, _results: Results) -> Generated:
     model = read_model(b.tflite)
     check_input_shape(b, model)
     inputs = np.load(b.reference)["inputs"]
-    g = generate(model, b.generated, b.name, inputs.reshape(len(inputs), -1))
+    g = generate(model, b.generated, b.name, inputs.reshape(len(inputs), -1),
+                 b.cfg.raw.get("codegen", {}).get("arena_limit_bytes"))
     print(f"codegen: {len(g.layers)} layers, {g.macs:,} MACs, model_bytes {g.model_bytes:,}, "
           f"arena_bytes {g.arena_bytes:,} -> {b.generated}", flush=True)
     return Generated(g.model_bytes, g.arena_bytes, g.macs)

@@ -86,3 +86,24 @@ def plan_arena(
     offsets = {t: groups[find(t)].offset for t in tensor_sizes}
     scratch_offsets = {int(b.key[7:]): b.offset for b in placed if b.key.startswith("scratch")}
     return ArenaPlan(size, offsets, scratch_offsets, tuple(sorted(placed, key=lambda b: b.offset)))
+
+
+def free_span(plan: ArenaPlan, layer: int, limit: int) -> tuple[int, int]:
+    """(offset, bytes) of the largest free region of ``[0, limit)`` while ``layer`` runs, ignoring that
+    layer's own scratch: where its scratch may grow (the arena grows only up to ``limit``)."""
+    busy = sorted((b.offset, b.offset + _align(b.size)) for b in plan.buffers
+                  if b.first <= layer <= b.last and b.key != f"scratch{layer}")
+    best, cursor = (0, 0), 0
+    for start, end in [*busy, (limit, limit)]:
+        if start - cursor > best[1]:
+            best = (cursor, start - cursor)
+        cursor = max(cursor, end)
+    return best
+
+
+def with_scratch(plan: ArenaPlan, layer: int, offset: int, size: int) -> ArenaPlan:
+    """``plan`` with ``layer``'s scratch moved to ``offset`` and grown to ``size`` bytes."""
+    key = f"scratch{layer}"
+    buffers = [b for b in plan.buffers if b.key != key] + [Buffer(key, size, layer, layer, offset)]
+    return ArenaPlan(max(plan.size, _align(offset + size)), plan.offsets, {**plan.scratch_offsets, layer: offset},
+                     tuple(sorted(buffers, key=lambda b: b.offset)))

@@ -12,7 +12,7 @@ import jinja2
 import numpy as np
 
 import pipeline
-from pipeline.codegen.arena import ArenaPlan, plan_arena
+from pipeline.codegen.arena import ArenaPlan, free_span, plan_arena, with_scratch
 from pipeline.codegen.kernels import KERNEL_SETS, KernelManifestError, check_choice, fallback_chain, files_of
 from pipeline.codegen.lowering import LOWERINGS, ConstArray, Layer, LoweringContext, ScratchRef, TensorList, TensorRef
 from pipeline.codegen.params import fields
@@ -170,7 +170,28 @@ def plan_model_arena(model: Model, layers: list[Layer]) -> ArenaPlan:
                       {layer.index: layer.scratch_needed for layer in layers})
 
 
-def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) -> CodegenResult:
+def stage_in_free_arena(plan: ArenaPlan, layers: list[Layer], arena_limit: int | None) -> ArenaPlan:
+    """Give each layer's Staging (lowering.py) the arena bytes free while it runs, in whole blocks:
+    the arena does not grow beyond ``plan.size``, or beyond ``arena_limit`` when that is larger (a
+    model's ``[codegen] arena_limit_bytes``: RAM the user trades for speed). Sets the staging
+    parameter of each variant that has one; returns the plan with those layers' scratch moved."""
+    limit = max(plan.size, arena_limit or 0)
+    for layer in layers:
+        for call in (layer, *layer.variants.values()):
+            st = call.staging
+            if st is None:
+                continue
+            offset, free = free_span(plan, layer.index, limit)
+            blocks = max(0, min(st.max_blocks, (free - call.scratch_bytes) // st.block_bytes))
+            call.params[st.param] = blocks * st.items_per_block
+            call.scratch_bytes += blocks * st.block_bytes
+            if blocks:
+                plan = with_scratch(plan, layer.index, offset, layer.scratch_needed)
+    return plan
+
+
+def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray,
+             arena_limit: int | None = None) -> CodegenResult:
     """Write model.h, model.c, test_vectors.h and test_vectors.c into ``out_dir``.
 
     The files are written to a temporary sibling directory first and moved into
@@ -183,7 +204,7 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray) ->
     except UnsupportedModelError:
         _remove_generated(out_dir)
         raise
-    plan = plan_model_arena(model, layers)
+    plan = stage_in_free_arena(plan_model_arena(model, layers), layers, arena_limit)
     inp, out = model.tensor(model.inputs[0]), model.tensor(model.outputs[0])
     consts: list[ConstArray] = [c for layer in layers for c in layer.consts]
     digest = hashlib.sha256(model.path.read_bytes()).hexdigest()

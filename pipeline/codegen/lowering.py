@@ -61,6 +61,17 @@ class ConstArray:
         return int(self.values.size * {"int8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[self.ctype])
 
 
+@dataclass(frozen=True)
+class Staging:
+    """Scratch a kernel can use for speed, in blocks, after its required ``scratch_bytes``: the
+    generator gives it what the arena has free during the layer (generator.stage_in_free_arena)."""
+
+    param: str  # the params field that receives the number of staged items
+    items_per_block: int  # e.g. 4 output channels
+    block_bytes: int
+    max_blocks: int
+
+
 @dataclass
 class Layer:
     index: int
@@ -72,6 +83,7 @@ class Layer:
     consts: list[ConstArray] = field(default_factory=list)
     macs: int = 0
     scratch_bytes: int = 0
+    staging: Staging | None = None  # optional scratch beyond scratch_bytes (its param starts at 0)
     summary: str = ""  # one line for comments and reports, e.g. "1x8x8x1 -> 1x8x8x8"
     alias: tuple[int, int] | None = None  # (output, input) for ops that only reinterpret memory
     # Per kernel set other than portable (pipeline/codegen/kernels.py): that build's variant of this

@@ -212,6 +212,9 @@ STRUCTS: dict[str, Struct] = {s.name: s for s in (
            Field("input", "tc_dims_t"), Field("output", "tc_dims_t"),
            *_i32("filter_h", "filter_w", "stride_h", "stride_w", "dilation_h", "dilation_w", "pad_h", "pad_w",
                  "input_offset"),
+           Field("staged_channels", "int32_t", "a multiple of 4: the filters (and x2 epilogue blocks) of the "
+                 "first staged_channels channels are copied once per layer into the scratch after the row, so "
+                 "that every output position reads them from SRAM, not flash; the rest stay in flash"),
            Field("gemv", "tc_gemv_params_t"),
        )),
     _S("tc_fc_wide_params_t", "FULLY_CONNECTED: each batch row widened into int16 scratch (value + input "

@@ -10,7 +10,12 @@
  * inside the input copies each filter row as one run. Otherwise, depths that are a multiple of 4 are widened from the input a word at a time (one LDR, two
  * SXTAB16, two stores per four values); other depths are first gathered as int8 after the int16
  * row in the scratch (the generator reserves both), then widened the same way.
+ * The generator stages the filters (and x2 epilogue blocks) of the first staged_channels channels:
+ * they are first copied after those into the scratch, as every position rereads all of them and
+ * SRAM has no flash wait states; the rest (a filter larger than the generator's cap) stay in flash.
  */
+#include <stddef.h>
+
 #include "tc_dsp.h"
 
 /* First and one-past-last filter column whose input column is inside the image. */
@@ -149,10 +154,72 @@ static void conv_gather_inside(const tc_conv_wide_params_t *p, const int8_t *in_
 }
 
 /*
+ * A constant array into SRAM, four words per LDM/STM (bytes: a multiple of 16, both ends 4-aligned):
+ * read once from flash here instead of once per output position.
+ */
+static const void *conv_stage_words(const void *src_bytes, int8_t *dst_bytes, int32_t bytes)
+{
+    const uint32_t *src = (const uint32_t *)src_bytes;
+    uint32_t *dst = (uint32_t *)(void *)dst_bytes;
+    for (int32_t n = bytes >> 4; n > 0; --n) {
+        uint32_t w0, w1, w2, w3;
+        __asm volatile("ldm %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                       "stm %[d]!, {%[w0], %[w1], %[w2], %[w3]}"
+                       : [s] "+r"(src), [d] "+r"(dst), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
+                         [w3] "=&r"(w3)
+                       :
+                       : "memory");
+    }
+    return dst_bytes;
+}
+
+/* The product of one row: the staged channels' filters from SRAM, then the rest from flash. */
+typedef struct {
+    tc_gemv_params_t staged, rest;
+    const int16_t *staged_filter, *rest_filter;
+} conv_gemv_t;
+
+/*
+ * The first p->staged_channels channels' filters, and for the x2 epilogue their blocks, copied to
+ * dst (after the row and, for other depths, the int8 patch); g: the two products over them.
+ */
+static void conv_stage(const tc_conv_wide_params_t *p, const int16_t *filter, int8_t *dst, conv_gemv_t *g)
+{
+    const int32_t filter_bytes = p->staged_channels * p->gemv.blocks * 16;
+    g->staged = p->gemv;
+    g->rest = p->gemv;
+    g->staged_filter = filter;
+    g->rest_filter = filter + p->staged_channels * p->gemv.blocks * 8;
+    g->rest.channels = 0;
+    if (p->staged_channels == 0) {
+        return;
+    }
+    g->staged.channels = tc_min_i32(p->staged_channels, p->gemv.channels);
+    g->rest.channels = p->gemv.channels - g->staged.channels;
+    g->staged_filter = conv_stage_words(filter, dst, filter_bytes);
+    if (p->gemv.x2 != NULL) {
+        g->staged.x2 = conv_stage_words(p->gemv.x2, dst + filter_bytes, p->staged_channels / 4 * 64);
+        g->rest.x2 = p->gemv.x2 + p->staged_channels / 4;
+    } else {
+        g->rest.bias = p->gemv.bias + p->staged_channels;
+        g->rest.quant = p->gemv.quant + p->staged_channels;
+    }
+}
+
+/* g->staged is never empty (without staging it is the whole product, from flash). */
+static inline void conv_gemv(const conv_gemv_t *g, const int16_t *row, int8_t *out)
+{
+    tc_gemv_s16(&g->staged, row, g->staged_filter, out);
+    if (g->rest.channels > 0) {
+        tc_gemv_s16(&g->rest, row, g->rest_filter, out + g->staged.channels);
+    }
+}
+
+/*
  * 1x1 without padding, depth a multiple of 4: the patch is one input pixel, widened a word at a time;
  * the row's zero tail (past the depth) is written once.
  */
-static void conv_1x1_words(const tc_conv_wide_params_t *p, const int8_t *input, const int16_t *filter,
+static void conv_1x1_words(const tc_conv_wide_params_t *p, const conv_gemv_t *gemv, const int8_t *input,
                            int16_t *row, int8_t *output)
 {
     const int32_t depth = p->input.c;
@@ -167,7 +234,7 @@ static void conv_1x1_words(const tc_conv_wide_params_t *p, const int8_t *input, 
             const int8_t *in = in_row;
             for (int32_t ox = 0; ox < p->output.w; ++ox, in += x_step) {
                 tc_widen_s8x4(in, depth, offset2, row);
-                tc_gemv_s16(&p->gemv, row, filter, output);
+                conv_gemv(gemv, row, output);
                 output += p->gemv.channels;
             }
         }
@@ -181,8 +248,11 @@ void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, cons
     const int32_t words = (p->input.c & 3) == 0;
     const int32_t last_tap_y = (p->filter_h - 1) * p->dilation_h;
 
+    conv_gemv_t gemv;
+    conv_stage(p, filter, scratch_bytes + p->gemv.blocks * (words ? 16 : 24), &gemv);
+
     if (words && p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0) {
-        conv_1x1_words(p, input, filter, scratch, output);
+        conv_1x1_words(p, &gemv, input, scratch, output);
         return;
     }
 
@@ -201,8 +271,7 @@ void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, cons
                 } else {
                     conv_gather_bytes(p, in_b, in_y0, in_x0, scratch_bytes + p->gemv.blocks * 16, scratch);
                 }
-                tc_gemv_s16(&p->gemv, scratch, filter,
-                            &output[((b * p->output.h + oy) * p->output.w + ox) * p->output.c]);
+                conv_gemv(&gemv, scratch, &output[((b * p->output.h + oy) * p->output.w + ox) * p->output.c]);
             }
         }
     }

@@ -235,6 +235,7 @@ typedef struct {
     int32_t pad_h;
     int32_t pad_w;
     int32_t input_offset;
+    int32_t staged_channels; /* a multiple of 4: the filters (and x2 epilogue blocks) of the first staged_channels channels are copied once per layer into the scratch after the row, so that every output position reads them from SRAM, not flash; the rest stay in flash */
     tc_gemv_params_t gemv;
 } tc_conv_wide_params_t;
 

@@ -6,7 +6,16 @@ import math
 
 import numpy as np
 
-from pipeline.codegen.lowering import ConstArray, Layer, LoweringContext, ScratchRef, dims, lowering, shape_text
+from pipeline.codegen.lowering import (
+    ConstArray,
+    Layer,
+    LoweringContext,
+    ScratchRef,
+    Staging,
+    dims,
+    lowering,
+    shape_text,
+)
 from pipeline.codegen.ops.common import act_range, padding
 from pipeline.codegen.params import STRUCTS
 from pipeline.codegen.quant import conv_multipliers
@@ -141,7 +150,11 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
 def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     """The DSP build's CONV_2D: tc_conv2d_s8_wide, one group only (grouped: the portable call).
 
-    Scratch: the int16 row, and after it the int8 patch when the input depth is not a multiple of 4.
+    Scratch: the int16 row, after it the int8 patch when the input depth is not a multiple of 4, and
+    after those as many blocks of four filters (and their x2 epilogue) as the arena has free during
+    the layer (its Staging; generator.stage_in_free_arena), copied to SRAM: every output position
+    rereads the whole filter, and from flash each 16-byte line misses the ART's 8-line data cache (5
+    wait states, docs/cycle-model.md), so one copy per layer pays for itself from two positions on.
     """
     inp, flt = ctx.input(0), ctx.input(1)
     if flt.shape[3] != inp.shape[3]:
@@ -155,15 +168,25 @@ def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     if wide is None:
         return None
     gemv, consts, row = wide
+    patch_bytes = row * 2 + (row if inp.shape[3] % 4 else 0)
+    out = ctx.output()
+    positions = out.size // out.shape[3]
+    block_bytes = WIDE_CHANNELS * row * 2  # one block of four int16 filters
+    # The x2 epilogue's constants (a 64-byte block per four channels) are reread per position too;
+    # the split form's stay in flash.
+    x2_block_bytes = 4 * WIDE_CHANNELS * (1 + len(STRUCTS["tc_requant_x2_t"].fields)) if gemv["x2"] != "NULL" else 0
+    staging = Staging("staged_channels", WIDE_CHANNELS, block_bytes + x2_block_bytes,
+                      -(-out.shape[3] // WIDE_CHANNELS)) if positions >= 2 else None
     params = {
         "input": p["input"], "output": p["output"], "filter_h": flt.shape[1], "filter_w": flt.shape[2],
         "stride_h": p["stride_h"], "stride_w": p["stride_w"],
         "dilation_h": p["dilation_h"], "dilation_w": p["dilation_w"],
-        "pad_h": p["pad_h"], "pad_w": p["pad_w"], "input_offset": p["input_offset"], "gemv": gemv,
+        "pad_h": p["pad_h"], "pad_w": p["pad_w"], "input_offset": p["input_offset"],
+        "staged_channels": 0, "gemv": gemv,
     }
     return layer.variant(kernel="tc_conv2d_s8_wide", params_type="tc_conv_wide_params_t", params=params,
                          args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
-                         consts=consts, scratch_bytes=row * 2 + (row if inp.shape[3] % 4 else 0))
+                         consts=consts, scratch_bytes=patch_bytes, staging=staging)
 
 
 @lowering("CONV_2D")
