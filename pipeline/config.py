@@ -57,7 +57,7 @@ class ModelConfig:
     representative_samples: int
     emulator: EmulatorConfig
     budgets: dict[str, float] = field(default_factory=dict)  # for `board` ([budgets] with its [budgets.<board>])
-    reference: dict[str, int] = field(default_factory=dict)  # [reference]: what `invoke bench` compares with
+    reference: dict[str, int | float] = field(default_factory=dict)  # [reference]: what `invoke bench` compares with
     tflite: Path | None = None  # a bring-your-own model instead of training
     raw: dict[str, Any] = field(default_factory=dict)  # the whole file, for stage fingerprints
     board: str | None = None  # the board the budgets are for: [model] board, or --board (None: the default)
@@ -95,8 +95,10 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     # table (a folder of firmware/boards/) holds the keys whose budget differs on that board.
     "budgets": {},
     # What `invoke bench` compares against: TFLM with CMSIS-NN's instruction count for the same
-    # architecture (same QEMU method) and the performance target derived from it.
-    "reference": {"tflm_cmsis_nn_instructions": (int,), "target_instructions": (int,)},
+    # architecture (same QEMU method) and the performance target derived from it; target_cycle_ratio:
+    # the most ours / TFLM + CMSIS-NN in estimated cycles may be (the peer firmware of ../shared/peer-tflm/).
+    "reference": {"tflm_cmsis_nn_instructions": (int,), "target_instructions": (int,),
+                  "target_cycle_ratio": (float,)},
     # `invoke compress`: the candidates (every combination of the lists) and how they are fine-tuned;
     # values are checked by pipeline/compress/search.py.
     "compress": {"ratios": (list,), "methods": (list,), "qat": (list,), "distill": (list,), "epochs": (int,),
@@ -207,7 +209,7 @@ def load_config(path: Path) -> ModelConfig:
         training=training,
         representative_samples=int(data.get("quantization", {}).get("representative_samples", 100)),
         emulator=EmulatorConfig(float(emu.get("wall_timeout_s", 120.0)), float(emu.get("emulated_timeout_s", 60.0))),
-        reference={k: int(v) for k, v in data.get("reference", {}).items()},
+        reference=dict(data.get("reference", {})),
         raw=data,
     ).for_board(_model_board(path, data))
 

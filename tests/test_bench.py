@@ -79,7 +79,8 @@ def test_the_instruction_budget_enforces_the_target(model: str) -> None:
 
 def test_the_cycle_ratio_is_judged_against_half_the_peer() -> None:
     base = _result("x", 900, 1000)
-    half = replace(base, model="m", estimated_cycles_per_inference=500, latency_ms=0.003, tflm_cmsis_nn_cycles=1000)
+    half = replace(base, model="m", estimated_cycles_per_inference=500, latency_ms=0.003, tflm_cmsis_nn_cycles=1000,
+                   target_cycle_ratio=0.5)
     over = replace(half, model="n", estimated_cycles_per_inference=501)
     assert (half.cycle_ratio, half.cycle_target_met, over.cycle_target_met) == (0.5, True, False)
     assert base.cycle_target_met is None
@@ -87,6 +88,24 @@ def test_the_cycle_ratio_is_judged_against_half_the_peer() -> None:
     assert rows["m"].split()[8:12] == ["500", "0.003", "1,000", "0.500"] and "<= 0.5x met" in rows["m"]
     assert rows["n"].split()[11] == "0.501" and "<= 0.5x MISSED" in rows["n"]
     assert target_summary([half, over]).endswith("bench: 1 of 2 cycle targets (<= 0.5x TFLM + CMSIS-NN) met; missed: n")
+
+
+def test_a_peer_without_a_cycle_target_gets_the_ratio_and_no_verdict() -> None:
+    """digits has a peer firmware but no [reference]: its ratio is printed, never counted as met or missed."""
+    unjudged = replace(_result("d", 900, 1000), estimated_cycles_per_inference=800, latency_ms=0.005,
+                       tflm_cmsis_nn_cycles=1000)
+    judged = replace(unjudged, model="k", target_cycle_ratio=0.5)
+    assert (unjudged.cycle_ratio, unjudged.cycle_target_met, judged.cycle_target_met) == (0.8, None, False)
+    row = format_table([unjudged]).splitlines()[2].split()
+    assert row[11:13] == ["0.800", "-"]
+    summary = target_summary([unjudged, judged])
+    assert summary.endswith("bench: 0 of 1 cycle targets (<= 0.5x TFLM + CMSIS-NN) met; missed: k")
+
+
+@pytest.mark.parametrize("model", ["kws_dscnn", "ic_resnet8", "vww_mobilenet", "ad_autoencoder"])
+def test_the_mlperf_models_are_judged_at_half_the_peer_cycles(model: str) -> None:
+    """Issue 12's gate: at most 0.5x TFLM + CMSIS-NN in estimated cycles on the four MLPerf Tiny models."""
+    assert load_config(MODELS_DIR / model / "config.toml").reference["target_cycle_ratio"] == 0.5
 
 
 @pytest.mark.parametrize("model", sorted(p.parent.name for p in MODELS_DIR.glob("*/config.toml")))
