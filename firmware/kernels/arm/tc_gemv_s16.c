@@ -192,3 +192,207 @@ TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, c
         break;
     }
 }
+
+/*
+ * Two rows at once (tc_gemv2_s16): each filter word loaded feeds two SMLADs, one per row. The rows
+ * are interleaved per group of four values (row A's two words, then row B's), so that both are
+ * read at fixed offsets from one pointer. Per 8 row values and 4 channels (64 MACs), four steps of
+ * one word of each row and one word of each filter, as two chains of pipelined LDRs
+ * (xa, xb, w1, w0; then w0, w1: 5 + 3 cycles) for 8 SMLAD; one ADD and the end test:
+ * 64 + 1 + 6 = 71 cycles, where two single-row passes take 2 x 47.
+ * Registers: a0..a3 row A's accumulators, b0..b3 row B's, then xa, xb, w0, w1, xp, wp (fourteen).
+ * The block's last step is word 0, so that its filter load at offset 0 moves wp past the block
+ * (a base-update load that a SMLAD follows costs nothing more); the later loads of that step
+ * reach back.
+ */
+#define TC_GEMV2_STEP(XA, XB, W1, W0, W2, W3)                                                                \
+    "ldr %[xa], [%[xp], #" XA "]\n\t"                                                                        \
+    "ldr %[xb], [%[xp], #" XB "]\n\t"                                                                        \
+    "ldr %[w1], " W1 "\n\t"                                                                                  \
+    "ldr %[w0], " W0 "\n\t"                                                                                  \
+    "smlad %[a0], %[w0], %[xa], %[a0]\n\t"                                                                   \
+    "smlad %[b0], %[w0], %[xb], %[b0]\n\t"                                                                   \
+    "smlad %[a1], %[w1], %[xa], %[a1]\n\t"                                                                   \
+    "smlad %[b1], %[w1], %[xb], %[b1]\n\t"                                                                   \
+    "ldr %[w0], " W2 "\n\t"                                                                                  \
+    "ldr %[w1], " W3 "\n\t"                                                                                  \
+    "smlad %[a2], %[w0], %[xa], %[a2]\n\t"                                                                   \
+    "smlad %[b2], %[w0], %[xb], %[b2]\n\t"                                                                   \
+    "smlad %[a3], %[w1], %[xa], %[a3]\n\t"                                                                   \
+    "smlad %[b3], %[w1], %[xb], %[b3]\n\t"
+
+/* Word k of a block: row A's at 16 (k / 2) + 4 (k % 2) bytes, row B's 8 after; channel c's at 16 c + 4 k. */
+#define TC_GEMV2_ROW_PASS                                                                                    \
+    "1:\n\t" TC_GEMV2_STEP("4", "12", "[%[wp], #20]", "[%[wp], #4]", "[%[wp], #36]", "[%[wp], #52]")         \
+        TC_GEMV2_STEP("16", "24", "[%[wp], #24]", "[%[wp], #8]", "[%[wp], #40]", "[%[wp], #56]")             \
+            TC_GEMV2_STEP("20", "28", "[%[wp], #28]", "[%[wp], #12]", "[%[wp], #44]", "[%[wp], #60]")        \
+                TC_GEMV2_STEP("0", "8", "[%[wp], #16]", "[%[wp]], #64", "[%[wp], #-32]", "[%[wp], #-16]")    \
+                    "add %[xp], %[xp], #32\n\t"                                                              \
+                    "ldr %[w0], %[x_end]\n\t"                                                                \
+                    "cmp %[xp], %[w0]\n\t"                                                                   \
+                    "bne 1b\n\t"
+
+#define TC_GEMV2_REGISTERS                                                                                   \
+    register int32_t a0 __asm("r0");                                                                         \
+    register int32_t a1 __asm("r1");                                                                         \
+    register int32_t a2 __asm("r2");                                                                         \
+    register int32_t a3 __asm("r3");                                                                         \
+    register int32_t b0 __asm("r4");                                                                         \
+    register int32_t b1 __asm("r5");                                                                         \
+    register int32_t b2 __asm("r6");                                                                         \
+    register int32_t b3 __asm("r7");                                                                         \
+    register int32_t xa __asm("r8");                                                                         \
+    register int32_t xb __asm("r9");                                                                         \
+    register int32_t w0 __asm("r10");                                                                        \
+    register int32_t w1 __asm("r11");                                                                        \
+    register const int16_t *xp __asm("r12");                                                                 \
+    register const int16_t *wp __asm("lr")
+
+/* ACC: "+r" where the accumulators come in from C, "=&r" where the asm block sets them (gcc's 30 operands). */
+#define TC_GEMV2_OPERANDS(ACC)                                                                               \
+    [a0] ACC(a0), [a1] ACC(a1), [a2] ACC(a2), [a3] ACC(a3), [b0] ACC(b0), [b1] ACC(b1), [b2] ACC(b2),         \
+        [b3] ACC(b3), [xp] "+r"(xp), [wp] "+r"(wp), [xa] "=&r"(xa), [xb] "=&r"(xb), [w0] "=&r"(w0),           \
+        [w1] "=&r"(w1)
+
+/* a[0..3] (row A) and a[4..7] (row B) += the rows times the next four filters; *w moves past them. */
+static inline __attribute__((always_inline)) void tc_gemv2_block4(const int16_t *x, const int16_t **w, int32_t blocks,
+                                                                  int32_t a[8])
+{
+    TC_GEMV2_REGISTERS;
+    const int16_t *const x_end = x + blocks * 16;
+    a0 = a[0];
+    a1 = a[1];
+    a2 = a[2];
+    a3 = a[3];
+    b0 = a[4];
+    b1 = a[5];
+    b2 = a[6];
+    b3 = a[7];
+    xp = x;
+    wp = *w;
+    __asm volatile(TC_GEMV2_ROW_PASS : TC_GEMV2_OPERANDS("+r") : [x_end] "m"(x_end) : "cc", "memory");
+    *w = wp;
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+    a[4] = b0;
+    a[5] = b1;
+    a[6] = b2;
+    a[7] = b3;
+}
+
+/* The split epilogue, both rows: each channel's constants are walked once per row. */
+TC_ALL_REGISTERS static void tc_gemv2_s16_split(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w,
+                                                int8_t *out_a, int8_t *out_b)
+{
+    const int32_t *q = (const int32_t *)(const void *)p->quant;
+
+    for (int32_t c = 0; c < p->channels; c += 4) {
+        int32_t a[8];
+        for (int32_t k = 0; k < 4; ++k) {
+            a[k] = a[k + 4] = p->bias[c + k];
+        }
+        tc_gemv2_block4(x, &w, p->blocks, a);
+        const int32_t n = tc_min_i32(4, p->channels - c);
+        for (int32_t k = 0; k < n; ++k) {
+            const int32_t *qb = q;
+            *out_a++ = tc_requant_ch(a[k], &q, p->output_offset, p->act.min, p->act.max);
+            *out_b++ = tc_requant_ch(a[k + 4], &qb, p->output_offset, p->act.min, p->act.max);
+        }
+    }
+}
+
+/*
+ * Whole blocks of 4 channels with the x2 epilogue and the full int8 range, both rows, all in
+ * assembly: per block one LDM of its biases into row A's accumulators, copied to row B's, the row
+ * pass, then row A's four outputs and row B's, each walking the block's tc_requant_x2_t (LDM into
+ * xa, xb, w1) and storing through xp. The pointers that outlive a row pass live in a stack frame.
+ */
+TC_ALL_REGISTERS static void tc_gemv2_s16_x2_sat(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w,
+                                                 int8_t *out_a, int8_t *out_b, int32_t whole_blocks)
+{
+    struct {
+        const int16_t *x, *x_end;
+        const tc_gemv_x2_block_t *blk;
+        int8_t *out_a, *out_b, *out_b_end;
+    } f = {x, x + p->blocks * 16, p->x2, out_a, out_b, out_b + 4 * whole_blocks};
+    TC_GEMV2_REGISTERS;
+    wp = w;
+
+    __asm volatile("3:\n\t"
+                   "ldr %[xp], %[fx]\n\t"
+                   "ldr %[w0], %[blk]\n\t"
+                   "ldm %[w0]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+                   "str %[w0], %[blk]\n\t"
+                   "mov %[b0], %[a0]\n\t"
+                   "mov %[b1], %[a1]\n\t"
+                   "mov %[b2], %[a2]\n\t"
+                   "mov %[b3], %[a3]\n\t" TC_GEMV2_ROW_PASS
+                   "ldr %[w0], %[blk]\n\t"
+                   "ldr %[xp], %[out_a]\n\t" TC_X2_SAT("a0", "w0", "xa", "xb", "w1", "xp")
+                       TC_X2_SAT("a1", "w0", "xa", "xb", "w1", "xp") TC_X2_SAT("a2", "w0", "xa", "xb", "w1", "xp")
+                           TC_X2_SAT("a3", "w0", "xa", "xb", "w1", "xp")
+                   "str %[xp], %[out_a]\n\t"
+                   "ldr %[xp], %[out_b]\n\t"
+                   "sub %[w0], %[w0], #48\n\t" TC_X2_SAT("b0", "w0", "xa", "xb", "w1", "xp")
+                       TC_X2_SAT("b1", "w0", "xa", "xb", "w1", "xp") TC_X2_SAT("b2", "w0", "xa", "xb", "w1", "xp")
+                           TC_X2_SAT("b3", "w0", "xa", "xb", "w1", "xp")
+                   "str %[w0], %[blk]\n\t"
+                   "str %[xp], %[out_b]\n\t"
+                   "ldr %[w1], %[out_b_end]\n\t"
+                   "cmp %[xp], %[w1]\n\t"
+                   "bne 3b"
+                   : TC_GEMV2_OPERANDS("=&r"), [blk] "+m"(f.blk), [out_a] "+m"(f.out_a), [out_b] "+m"(f.out_b)
+                   : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_b_end] "m"(f.out_b_end)
+                   : "cc", "memory");
+}
+
+/* The x2 epilogue in C, both rows: blocks [first, last) of channels, the last one possibly partial. */
+static inline __attribute__((always_inline)) void tc_gemv2_s16_x2(const tc_gemv_params_t *p, const int16_t *x,
+                                                                  const int16_t *w, int8_t *out_a, int8_t *out_b,
+                                                                  int32_t first, int32_t mode)
+{
+    const tc_range_t act = p->act;
+    w += first * 4 * p->blocks * 8;
+    out_a += first * 4;
+    out_b += first * 4;
+    for (int32_t c = first * 4; c < p->channels; c += 4) {
+        const tc_gemv_x2_block_t *blk = &p->x2[c >> 2];
+        int32_t a[8];
+        for (int32_t k = 0; k < 4; ++k) {
+            a[k] = a[k + 4] = blk->bias[k];
+        }
+        tc_gemv2_block4(x, &w, p->blocks, a);
+        const int32_t n = tc_min_i32(4, p->channels - c);
+        for (int32_t k = 0; k < n; ++k) {
+            *out_a++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k], &blk->quant[k]), act, mode);
+            *out_b++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k + 4], &blk->quant[k]), act, mode);
+        }
+    }
+}
+
+TC_ALL_REGISTERS void tc_gemv2_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out_a,
+                                   int8_t *out_b)
+{
+    if (p->x2 == NULL) {
+        tc_gemv2_s16_split(p, x, w, out_a, out_b);
+        return;
+    }
+    switch (tc_act_mode(p->act)) {
+    case 2: {
+        const int32_t whole_blocks = p->channels >> 2;
+        if (whole_blocks > 0) {
+            tc_gemv2_s16_x2_sat(p, x, w, out_a, out_b, whole_blocks);
+        }
+        tc_gemv2_s16_x2(p, x, w, out_a, out_b, whole_blocks, 2); /* the partial block, if any */
+        break;
+    }
+    case 1:
+        tc_gemv2_s16_x2(p, x, w, out_a, out_b, 0, 1);
+        break;
+    default:
+        tc_gemv2_s16_x2(p, x, w, out_a, out_b, 0, 0);
+        break;
+    }
+}

@@ -150,7 +150,8 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
 def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     """The DSP build's CONV_2D: tc_conv2d_s8_wide, one group only (grouped: the portable call).
 
-    Scratch: the int16 row, after it the int8 patch when the input depth is not a multiple of 4, and
+    Scratch: two int16 rows (output positions go in pairs: tc_gemv2_s16), after them the int8 patch
+    when the input depth is not a multiple of 4, and
     after those as many blocks of four filters (and their x2 epilogue) as the arena has free during
     the layer (its Staging; generator.stage_in_free_arena), copied to SRAM: every output position
     rereads the whole filter, and from flash each 16-byte line misses the ART's 8-line data cache (5
@@ -168,7 +169,7 @@ def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     if wide is None:
         return None
     gemv, consts, row = wide
-    patch_bytes = row * 2 + (row if inp.shape[3] % 4 else 0)
+    patch_bytes = 2 * row * 2 + (row if inp.shape[3] % 4 else 0)  # two int16 rows (tc_gemv2_s16), the int8 patch
     out = ctx.output()
     positions = out.size // out.shape[3]
     block_bytes = WIDE_CHANNELS * row * 2  # one block of four int16 filters
