@@ -5,7 +5,7 @@
  * For each output position the patch [ky][kx][c] is gathered into an int16 scratch row as
  * value + input offset (0 at padding taps, as input + offset is there in the reference), in
  * SXTB16 pair order, zero-padded to a multiple of 8. Positions go in pairs (in output order, across
- * rows and batches): the two patches are interleaved per group of four values and tc_gemv2_s16
+ * rows and batches): the two patches are interleaved per word (pair of values) and tc_gemv2_s16
  * (tc_gemv_s16.c) computes every output channel of both, each filter word loaded once for two
  * SMLADs; an odd last position is one row for tc_gemv_s16.
  * A position whose taps all fall inside the input (every position of a 1x1 layer without padding)
@@ -34,22 +34,22 @@ static inline void conv_valid_columns(const tc_conv_wide_params_t *p, int32_t in
     *kx1 = tc_min_i32(p->filter_w, (p->input.w - in_x0 + d - 1) / d);
 }
 
-/* n zeros (n a multiple of 4) at dst, in tc_widen_s8x4's groups of four `step` int16 apart. */
+/* n zeros (n a multiple of 4) at dst, in tc_widen_s8x4's layout. */
 static inline int16_t *conv_zero(int16_t *dst, int32_t n, int32_t step)
 {
     for (int32_t k = n >> 2; k > 0; --k) {
         uint32_t *d = (uint32_t *)(void *)dst;
         d[0] = 0;
-        d[1] = 0;
+        d[step >> 2] = 0;
         dst += step;
     }
     return dst;
 }
 
 /*
- * The patch gathers write their row in groups of four values `step` int16 apart (4: a row of its
- * own; 8: one of tc_gemv2_s16's two interleaved rows), the zero tail up to p->gemv.blocks * 8 values
- * included.
+ * The patch gathers write their row in tc_widen_s8x4's layout for `step` (4: a row of its own; 8:
+ * one of tc_gemv2_s16's two rows, interleaved per word), the zero tail up to p->gemv.blocks * 8
+ * values included.
  */
 
 /* The patch of depth-multiple-of-4 input, a word at a time. */
@@ -289,7 +289,7 @@ void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, cons
     int32_t left = p->output.n * p->output.h * p->output.w;
     for (; left >= 2; left -= 2, output += 2 * channels) {
         conv_patch(p, input, &q, bytes, rows, 8);
-        conv_patch(p, input, &q, bytes, rows + 4, 8);
+        conv_patch(p, input, &q, bytes, rows + 2, 8);
         conv_gemv2(&gemv, rows, output, output + channels);
     }
     if (left > 0) {

@@ -3,9 +3,9 @@
  * kernels): every output channel of one row, four channels at a time.
  *
  * x: the row, `blocks` * 8 int16 (value + input offset, each group of four in SXTB16 order 0, 2,
- * 1, 3), 8-byte aligned. w: per block of four channels, per 8 row values, per channel, the same 8
- * values (the generator's layout: pipeline/codegen/ops/conv.py), so one LDM fetches a channel's four
- * pairs and the row is read once per four channels:
+ * 1, 3), 8-byte aligned. w: per block of four channels, per 8 row values, per word (pair of values),
+ * the four channels' words (the generator's layout: pipeline/codegen/ops/conv.py), so one LDM
+ * fetches one row word's four filter words and the row is read once per four channels:
  *   per 8 row values and 4 channels: 1 + 4 LDM, 16 SMLAD (32 MACs), 3 for the loop.
  * The accumulators start at the bias. Two epilogues, chosen by the generator per layer:
  * - x2 (filter and bias doubled, right shifts 1 to 22, |acc| < 2^30): tc_requantize_x2, seven
@@ -20,33 +20,22 @@
 
 /*
  * The row pass: a0..a3 += the row (xp, up to x_end) times the next four filters (wp). Per 8 row
- * values: one LDM of the row (four words), per channel one LDM of its 8 values and 4 SMLAD, and
- * the end test (the row's end from the stack: the loop takes all fourteen registers). LDM needs
- * its registers in ascending order, so every operand has a fixed register (TC_GEMV_REGISTERS).
+ * values: one LDM of the row (four words), per row word one LDM of the four channels' words and 4
+ * SMLAD, and the end test (the row's end from the stack: the loop takes all fourteen registers).
+ * LDM needs its registers in ascending order, so every operand has a fixed register
+ * (TC_GEMV_REGISTERS).
  */
+#define TC_GEMV_WORD(X)                                                                                      \
+    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
+    "smlad %[a0], %[w0], %[" X "], %[a0]\n\t"                                                                \
+    "smlad %[a1], %[w1], %[" X "], %[a1]\n\t"                                                                \
+    "smlad %[a2], %[w2], %[" X "], %[a2]\n\t"                                                                \
+    "smlad %[a3], %[w3], %[" X "], %[a3]\n\t"
+
 #define TC_GEMV_ROW_PASS                                                                                     \
     "1:\n\t"                                                                                                 \
-    "ldm %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                           \
-    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
-    "smlad %[a0], %[w0], %[x0], %[a0]\n\t"                                                                   \
-    "smlad %[a0], %[w1], %[x1], %[a0]\n\t"                                                                   \
-    "smlad %[a0], %[w2], %[x2], %[a0]\n\t"                                                                   \
-    "smlad %[a0], %[w3], %[x3], %[a0]\n\t"                                                                   \
-    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
-    "smlad %[a1], %[w0], %[x0], %[a1]\n\t"                                                                   \
-    "smlad %[a1], %[w1], %[x1], %[a1]\n\t"                                                                   \
-    "smlad %[a1], %[w2], %[x2], %[a1]\n\t"                                                                   \
-    "smlad %[a1], %[w3], %[x3], %[a1]\n\t"                                                                   \
-    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
-    "smlad %[a2], %[w0], %[x0], %[a2]\n\t"                                                                   \
-    "smlad %[a2], %[w1], %[x1], %[a2]\n\t"                                                                   \
-    "smlad %[a2], %[w2], %[x2], %[a2]\n\t"                                                                   \
-    "smlad %[a2], %[w3], %[x3], %[a2]\n\t"                                                                   \
-    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                           \
-    "smlad %[a3], %[w0], %[x0], %[a3]\n\t"                                                                   \
-    "smlad %[a3], %[w1], %[x1], %[a3]\n\t"                                                                   \
-    "smlad %[a3], %[w2], %[x2], %[a3]\n\t"                                                                   \
-    "smlad %[a3], %[w3], %[x3], %[a3]\n\t"                                                                   \
+    "ldm %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" TC_GEMV_WORD("x0") TC_GEMV_WORD("x1") TC_GEMV_WORD("x2")    \
+        TC_GEMV_WORD("x3")                                                                                   \
     "ldr %[w0], %[x_end]\n\t"                                                                                \
     "cmp %[xp], %[w0]\n\t"                                                                                   \
     "bne 1b\n\t"
@@ -195,42 +184,48 @@ TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, c
 
 /*
  * Two rows at once (tc_gemv2_s16): each filter word loaded feeds two SMLADs, one per row. The rows
- * are interleaved per group of four values (row A's two words, then row B's), so that both are
- * read at fixed offsets from one pointer. Per 8 row values and 4 channels (64 MACs), four steps of
- * one word of each row and one word of each filter, as two chains of pipelined LDRs
- * (xa, xb, w1, w0; then w0, w1: 5 + 3 cycles) for 8 SMLAD; one ADD and the end test:
- * 64 + 1 + 6 = 71 cycles, where two single-row passes take 2 x 47.
+ * are interleaved per word (row A's word, then row B's), so that both are read from one pointer.
+ * Per 8 row values and 4 channels (64 MACs), four steps, each one word of each row against one
+ * word of each filter: 8 SMLAD and 6 words loaded, either by three LDM (3 + 3 + 3 cycles) or as two
+ * chains of pipelined LDRs (xb, w0, w1, xa; then w1, w0: 5 + 3 cycles, three instructions more).
+ * The first step is the LDM one, moving xp past its two words and wp past its four; the second
+ * moves them past the block with its last load of each chain (a base-update load that a SMLAD
+ * follows costs nothing more), the last two reach back. With the end test:
+ * 17 + 3 x 16 + 6 = 71 cycles (56 instructions), where two single-row passes take 2 x 47 (48).
  * Registers: a0..a3 row A's accumulators, b0..b3 row B's, then xa, xb, w0, w1, xp, wp (fourteen).
- * The block's last step is word 0, so that its filter load at offset 0 moves wp past the block
- * (a base-update load that a SMLAD follows costs nothing more); the later loads of that step
- * reach back.
  */
-#define TC_GEMV2_STEP(XA, XB, W1, W0, W2, W3)                                                                \
+/* Both row words (xa, xb) against two channels' words (w0, w1): four SMLAD. */
+#define TC_GEMV2_SMLAD(A0, A1, B0, B1)                                                                       \
+    "smlad %[" A0 "], %[w0], %[xa], %[" A0 "]\n\t"                                                            \
+    "smlad %[" B0 "], %[w0], %[xb], %[" B0 "]\n\t"                                                            \
+    "smlad %[" A1 "], %[w1], %[xa], %[" A1 "]\n\t"                                                            \
+    "smlad %[" B1 "], %[w1], %[xb], %[" B1 "]\n\t"
+
+/* One LDR step: row words at xp + XA, xp + XA + 4; channel c's word at wp + W + 4 c. */
+#define TC_GEMV2_STEP(XA, XB, W0, W1, W2, W3)                                                                \
     "ldr %[xa], [%[xp], #" XA "]\n\t"                                                                        \
     "ldr %[xb], [%[xp], #" XB "]\n\t"                                                                        \
-    "ldr %[w1], " W1 "\n\t"                                                                                  \
-    "ldr %[w0], " W0 "\n\t"                                                                                  \
-    "smlad %[a0], %[w0], %[xa], %[a0]\n\t"                                                                   \
-    "smlad %[b0], %[w0], %[xb], %[b0]\n\t"                                                                   \
-    "smlad %[a1], %[w1], %[xa], %[a1]\n\t"                                                                   \
-    "smlad %[b1], %[w1], %[xb], %[b1]\n\t"                                                                   \
-    "ldr %[w0], " W2 "\n\t"                                                                                  \
-    "ldr %[w1], " W3 "\n\t"                                                                                  \
-    "smlad %[a2], %[w0], %[xa], %[a2]\n\t"                                                                   \
-    "smlad %[b2], %[w0], %[xb], %[b2]\n\t"                                                                   \
-    "smlad %[a3], %[w1], %[xa], %[a3]\n\t"                                                                   \
-    "smlad %[b3], %[w1], %[xb], %[b3]\n\t"
+    "ldr %[w0], [%[wp], #" W0 "]\n\t"                                                                        \
+    "ldr %[w1], [%[wp], #" W1 "]\n\t" TC_GEMV2_SMLAD("a0", "a1", "b0", "b1")                                 \
+    "ldr %[w0], [%[wp], #" W2 "]\n\t"                                                                        \
+    "ldr %[w1], [%[wp], #" W3 "]\n\t" TC_GEMV2_SMLAD("a2", "a3", "b2", "b3")
 
-/* Word k of a block: row A's at 16 (k / 2) + 4 (k % 2) bytes, row B's 8 after; channel c's at 16 c + 4 k. */
 #define TC_GEMV2_ROW_PASS                                                                                    \
-    "1:\n\t" TC_GEMV2_STEP("4", "12", "[%[wp], #20]", "[%[wp], #4]", "[%[wp], #36]", "[%[wp], #52]")         \
-        TC_GEMV2_STEP("16", "24", "[%[wp], #24]", "[%[wp], #8]", "[%[wp], #40]", "[%[wp], #56]")             \
-            TC_GEMV2_STEP("20", "28", "[%[wp], #28]", "[%[wp], #12]", "[%[wp], #44]", "[%[wp], #60]")        \
-                TC_GEMV2_STEP("0", "8", "[%[wp], #16]", "[%[wp]], #64", "[%[wp], #-32]", "[%[wp], #-16]")    \
-                    "add %[xp], %[xp], #32\n\t"                                                              \
-                    "ldr %[w0], %[x_end]\n\t"                                                                \
-                    "cmp %[xp], %[w0]\n\t"                                                                   \
-                    "bne 1b\n\t"
+    "1:\n\t"                                                                                                 \
+    "ldm %[xp]!, {%[xa], %[xb]}\n\t"                                                                         \
+    "ldm %[wp]!, {%[w0], %[w1]}\n\t" TC_GEMV2_SMLAD("a0", "a1", "b0", "b1")                                  \
+    "ldm %[wp]!, {%[w0], %[w1]}\n\t" TC_GEMV2_SMLAD("a2", "a3", "b2", "b3")                                  \
+    "ldr %[xb], [%[xp], #4]\n\t"                                                                             \
+    "ldr %[w0], [%[wp], #8]\n\t"                                                                             \
+    "ldr %[w1], [%[wp], #12]\n\t"                                                                            \
+    "ldr %[xa], [%[xp]], #24\n\t" TC_GEMV2_SMLAD("a2", "a3", "b2", "b3")                                     \
+    "ldr %[w1], [%[wp], #4]\n\t"                                                                             \
+    "ldr %[w0], [%[wp]], #48\n\t" TC_GEMV2_SMLAD("a0", "a1", "b0", "b1")                                     \
+    TC_GEMV2_STEP("-16", "-12", "-32", "-28", "-24", "-20")                                                 \
+    TC_GEMV2_STEP("-8", "-4", "-16", "-12", "-8", "-4")                                                     \
+    "ldr %[w0], %[x_end]\n\t"                                                                                \
+    "cmp %[xp], %[w0]\n\t"                                                                                   \
+    "bne 1b\n\t"
 
 #define TC_GEMV2_REGISTERS                                                                                   \
     register int32_t a0 __asm("r0");                                                                         \
