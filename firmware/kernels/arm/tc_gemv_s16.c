@@ -190,8 +190,10 @@ TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, c
  * chains of pipelined LDRs (xb, w0, w1, xa; then w1, w0: 5 + 3 cycles, three instructions more).
  * The first step is the LDM one, moving xp past its two words and wp past its four; the second
  * moves them past the block with its last load of each chain (a base-update load that a SMLAD
- * follows costs nothing more), the last two reach back. With the end test:
- * 17 + 3 x 16 + 6 = 71 cycles (56 instructions), where two single-row passes take 2 x 47 (48).
+ * follows costs nothing more), the last two reach back. Blocks go two per loop, so that the end
+ * test (6 cycles) comes once per two; an odd number of blocks enters at the second (5 cycles once
+ * per pass): 17 + 3 x 16 + 3 = 68 cycles per block, 54.5 instructions, where two single-row passes
+ * take 2 x 47 cycles (48 instructions).
  * Registers: a0..a3 row A's accumulators, b0..b3 row B's, then xa, xb, w0, w1, xp, wp (fourteen).
  */
 /* Both row words (xa, xb) against two channels' words (w0, w1): four SMLAD. */
@@ -210,8 +212,7 @@ TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, c
     "ldr %[w0], [%[wp], #" W2 "]\n\t"                                                                        \
     "ldr %[w1], [%[wp], #" W3 "]\n\t" TC_GEMV2_SMLAD("a2", "a3", "b2", "b3")
 
-#define TC_GEMV2_ROW_PASS                                                                                    \
-    "1:\n\t"                                                                                                 \
+#define TC_GEMV2_BLOCK                                                                                       \
     "ldm %[xp]!, {%[xa], %[xb]}\n\t"                                                                         \
     "ldm %[wp]!, {%[w0], %[w1]}\n\t" TC_GEMV2_SMLAD("a0", "a1", "b0", "b1")                                  \
     "ldm %[wp]!, {%[w0], %[w1]}\n\t" TC_GEMV2_SMLAD("a2", "a3", "b2", "b3")                                  \
@@ -222,7 +223,15 @@ TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, c
     "ldr %[w1], [%[wp], #4]\n\t"                                                                             \
     "ldr %[w0], [%[wp]], #48\n\t" TC_GEMV2_SMLAD("a0", "a1", "b0", "b1")                                     \
     TC_GEMV2_STEP("-16", "-12", "-32", "-28", "-24", "-20")                                                 \
-    TC_GEMV2_STEP("-8", "-4", "-16", "-12", "-8", "-4")                                                     \
+    TC_GEMV2_STEP("-8", "-4", "-16", "-12", "-8", "-4")
+
+/* The row is blocks * 32 bytes: bit 5 of its length is set for an odd number of blocks. */
+#define TC_GEMV2_ROW_PASS                                                                                    \
+    "ldr %[w0], %[x_end]\n\t"                                                                                \
+    "sub %[w0], %[w0], %[xp]\n\t"                                                                            \
+    "tst %[w0], #32\n\t"                                                                                     \
+    "bne 2f\n\t"                                                                                             \
+    "1:\n\t" TC_GEMV2_BLOCK "2:\n\t" TC_GEMV2_BLOCK                                                          \
     "ldr %[w0], %[x_end]\n\t"                                                                                \
     "cmp %[xp], %[w0]\n\t"                                                                                   \
     "bne 1b\n\t"
@@ -298,11 +307,26 @@ TC_ALL_REGISTERS static void tc_gemv2_s16_split(const tc_gemv_params_t *p, const
     }
 }
 
+/* Channel k of both rows: its tc_requant_x2_t loaded once (LDM into xa, xb, w1) for both accumulators. */
+#define TC_GEMV2_X2_SAT(K)                                                                                   \
+    "ldm %[w0]!, {%[xa], %[xb], %[w1]}\n\t" TC_X2_SAT_IN_PLACE("a" K, "xa", "xb", "w1")                      \
+        TC_X2_SAT_IN_PLACE("b" K, "xa", "xb", "w1")
+
+/* A row's four int8 (in the low bytes of r0..r3) into one word, stored at *OUT, which moves past it. */
+#define TC_GEMV2_STORE4(R, OUT)                                                                              \
+    "bfi %[" R "0], %[" R "1], #8, #8\n\t"                                                                   \
+    "bfi %[" R "0], %[" R "2], #16, #8\n\t"                                                                  \
+    "bfi %[" R "0], %[" R "3], #24, #8\n\t"                                                                  \
+    "ldr %[xp], %[" OUT "]\n\t"                                                                              \
+    "str %[" R "0], [%[xp]], #4\n\t"                                                                         \
+    "str %[xp], %[" OUT "]\n\t"
+
 /*
  * Whole blocks of 4 channels with the x2 epilogue and the full int8 range, both rows, all in
  * assembly: per block one LDM of its biases into row A's accumulators, copied to row B's, the row
- * pass, then row A's four outputs and row B's, each walking the block's tc_requant_x2_t (LDM into
- * xa, xb, w1) and storing through xp. The pointers that outlive a row pass live in a stack frame.
+ * pass, then per channel one LDM of its constants for both rows' outputs, and per row one word of
+ * four outputs (BFI, STR: the M4 stores unaligned words). The pointers that outlive a row pass live
+ * in a stack frame.
  */
 TC_ALL_REGISTERS static void tc_gemv2_s16_x2_sat(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w,
                                                  int8_t *out_a, int8_t *out_b, int32_t whole_blocks)
@@ -324,17 +348,9 @@ TC_ALL_REGISTERS static void tc_gemv2_s16_x2_sat(const tc_gemv_params_t *p, cons
                    "mov %[b1], %[a1]\n\t"
                    "mov %[b2], %[a2]\n\t"
                    "mov %[b3], %[a3]\n\t" TC_GEMV2_ROW_PASS
-                   "ldr %[w0], %[blk]\n\t"
-                   "ldr %[xp], %[out_a]\n\t" TC_X2_SAT("a0", "w0", "xa", "xb", "w1", "xp")
-                       TC_X2_SAT("a1", "w0", "xa", "xb", "w1", "xp") TC_X2_SAT("a2", "w0", "xa", "xb", "w1", "xp")
-                           TC_X2_SAT("a3", "w0", "xa", "xb", "w1", "xp")
-                   "str %[xp], %[out_a]\n\t"
-                   "ldr %[xp], %[out_b]\n\t"
-                   "sub %[w0], %[w0], #48\n\t" TC_X2_SAT("b0", "w0", "xa", "xb", "w1", "xp")
-                       TC_X2_SAT("b1", "w0", "xa", "xb", "w1", "xp") TC_X2_SAT("b2", "w0", "xa", "xb", "w1", "xp")
-                           TC_X2_SAT("b3", "w0", "xa", "xb", "w1", "xp")
+                   "ldr %[w0], %[blk]\n\t" TC_GEMV2_X2_SAT("0") TC_GEMV2_X2_SAT("1") TC_GEMV2_X2_SAT("2")
+                       TC_GEMV2_X2_SAT("3") TC_GEMV2_STORE4("a", "out_a") TC_GEMV2_STORE4("b", "out_b")
                    "str %[w0], %[blk]\n\t"
-                   "str %[xp], %[out_b]\n\t"
                    "ldr %[w1], %[out_b_end]\n\t"
                    "cmp %[xp], %[w1]\n\t"
                    "bne 3b"
