@@ -247,23 +247,8 @@ typedef struct {
     int32_t b, y, x;
 } conv_pos_t;
 
-/* The patch of output position *q into row (groups of four `step` int16 apart); *q moves to the next one. */
-static void conv_patch(const tc_conv_wide_params_t *p, const int8_t *input, conv_pos_t *q, int8_t *bytes,
-                       int16_t *row, int32_t step)
+static inline void conv_next(const tc_conv_wide_params_t *p, conv_pos_t *q)
 {
-    const int8_t *in_b = &input[q->b * p->input.h * p->input.w * p->input.c];
-    const int32_t in_y0 = q->y * p->stride_h - p->pad_h;
-    const int32_t in_x0 = q->x * p->stride_w - p->pad_w;
-    const int32_t inside = p->dilation_w == 1 && in_y0 >= 0 &&
-                           in_y0 + (p->filter_h - 1) * p->dilation_h < p->input.h && in_x0 >= 0 &&
-                           in_x0 + p->filter_w <= p->input.w;
-    if (inside) {
-        conv_gather_inside(p, in_b, in_y0, in_x0, bytes, row, step);
-    } else if ((p->input.c & 3) == 0) {
-        conv_gather_words(p, in_b, in_y0, in_x0, row, step);
-    } else {
-        conv_gather_bytes(p, in_b, in_y0, in_x0, bytes, row, step);
-    }
     if (++q->x < p->output.w) {
         return;
     }
@@ -273,6 +258,90 @@ static void conv_patch(const tc_conv_wide_params_t *p, const int8_t *input, conv
     }
     q->y = 0;
     ++q->b;
+}
+
+/* The input's first tap row and column for position *q; whether all its taps fall inside (dilation_w 1). */
+static inline int32_t conv_origin(const tc_conv_wide_params_t *p, const conv_pos_t *q, int32_t *in_y0, int32_t *in_x0)
+{
+    *in_y0 = q->y * p->stride_h - p->pad_h;
+    *in_x0 = q->x * p->stride_w - p->pad_w;
+    return p->dilation_w == 1 && *in_y0 >= 0 && *in_y0 + (p->filter_h - 1) * p->dilation_h < p->input.h &&
+           *in_x0 >= 0 && *in_x0 + p->filter_w <= p->input.w;
+}
+
+static inline const int8_t *conv_batch(const tc_conv_wide_params_t *p, const int8_t *input, const conv_pos_t *q)
+{
+    return &input[q->b * p->input.h * p->input.w * p->input.c];
+}
+
+/* The patch of output position *q into row (tc_widen_s8x4's layout for step); *q moves to the next one. */
+static void conv_patch(const tc_conv_wide_params_t *p, const int8_t *input, conv_pos_t *q, int8_t *bytes,
+                       int16_t *row, int32_t step)
+{
+    int32_t in_y0;
+    int32_t in_x0;
+    const int8_t *in_b = conv_batch(p, input, q);
+    if (conv_origin(p, q, &in_y0, &in_x0)) {
+        conv_gather_inside(p, in_b, in_y0, in_x0, bytes, row, step);
+    } else if ((p->input.c & 3) == 0) {
+        conv_gather_words(p, in_b, in_y0, in_x0, row, step);
+    } else {
+        conv_gather_bytes(p, in_b, in_y0, in_x0, bytes, row, step);
+    }
+    conv_next(p, q);
+}
+
+/*
+ * n int8 (n a multiple of 4) from each of a and b widened into tc_gemv2_s16's interleaved rows at dst:
+ * one read of each and four words stored together per four values, against two tc_widen_s8x4 loops.
+ */
+static inline int16_t *conv_widen2(const int8_t *a, const int8_t *b, int32_t n, int32_t offset2, int16_t *dst)
+{
+    uint32_t *d = (uint32_t *)(void *)dst;
+    for (int32_t k = n >> 2; k > 0; --k) {
+        const int32_t va = tc_read_s8x4_ia(&a);
+        const int32_t vb = tc_read_s8x4_ia(&b);
+        d[0] = (uint32_t)__sxtab16(offset2, va);
+        d[1] = (uint32_t)__sxtab16(offset2, vb);
+        d[2] = (uint32_t)tc_sxtab16_odd(offset2, va);
+        d[3] = (uint32_t)tc_sxtab16_odd(offset2, vb);
+        d += 4;
+    }
+    return (int16_t *)(void *)d;
+}
+
+/*
+ * The patches of positions *q and the next one into tc_gemv2_s16's two rows; *q moves past both.
+ * Both inside the input with a depth a multiple of 4 (most pairs): each filter row of both widened
+ * in one pass; otherwise one patch after the other.
+ */
+static void conv_patch2(const tc_conv_wide_params_t *p, const int8_t *input, conv_pos_t *q, int8_t *bytes,
+                        int16_t *rows)
+{
+    conv_pos_t qb = *q;
+    conv_next(p, &qb);
+    int32_t ya;
+    int32_t xa;
+    int32_t yb;
+    int32_t xb;
+    if ((p->input.c & 3) == 0 && conv_origin(p, q, &ya, &xa) && conv_origin(p, &qb, &yb, &xb)) {
+        const int32_t depth = p->input.c;
+        const int32_t run = p->filter_w * depth;
+        const int32_t row_step = p->dilation_h * p->input.w * depth;
+        const int32_t offset2 = tc_dual_offset(p->input_offset);
+        const int8_t *a = &conv_batch(p, input, q)[(ya * p->input.w + xa) * depth];
+        const int8_t *b = &conv_batch(p, input, &qb)[(yb * p->input.w + xb) * depth];
+        int16_t *d = rows;
+        for (int32_t ky = p->filter_h; ky > 0; --ky, a += row_step, b += row_step) {
+            d = conv_widen2(a, b, run, offset2, d);
+        }
+        tc_zero_s16(d, rows + p->gemv.blocks * 16);
+        conv_next(p, &qb);
+        *q = qb;
+        return;
+    }
+    conv_patch(p, input, q, bytes, rows, 8);
+    conv_patch(p, input, q, bytes, rows + 2, 8);
 }
 
 void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, const int16_t *filter,
@@ -288,8 +357,7 @@ void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, cons
     conv_pos_t q = {0, 0, 0};
     int32_t left = p->output.n * p->output.h * p->output.w;
     for (; left >= 2; left -= 2, output += 2 * channels) {
-        conv_patch(p, input, &q, bytes, rows, 8);
-        conv_patch(p, input, &q, bytes, rows + 2, 8);
+        conv_patch2(p, input, &q, bytes, rows);
         conv_gemv2(&gemv, rows, output, output + channels);
     }
     if (left > 0) {
