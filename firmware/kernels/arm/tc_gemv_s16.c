@@ -187,7 +187,8 @@ TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, c
  * are interleaved per word (row A's word, then row B's), so that both are read from one pointer.
  * Per 8 row values and 4 channels (64 MACs), four steps, each one word of each row against one
  * word of each filter: 8 SMLAD and 6 words loaded, either by three LDM (3 + 3 + 3 cycles) or as two
- * chains of pipelined LDRs (xb, w0, w1, xa; then w1, w0: 5 + 3 cycles, three instructions more).
+ * chains of pipelined LDRs (both row words and two filter words, then two: 5 + 3 cycles, three
+ * instructions more).
  * The first step is the LDM one, moving xp past its two words and wp past its four; the second
  * moves them past the block with its last load of each chain (a base-update load that a SMLAD
  * follows costs nothing more), the last two reach back. Blocks go two per loop, so that the end
@@ -203,7 +204,7 @@ TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, c
     "smlad %[" A1 "], %[w1], %[xa], %[" A1 "]\n\t"                                                            \
     "smlad %[" B1 "], %[w1], %[xb], %[" B1 "]\n\t"
 
-/* One LDR step: row words at xp + XA, xp + XA + 4; channel c's word at wp + W + 4 c. */
+/* One LDR step: the row words at xp + XA and xp + XB, channel c's word at wp + Wc. */
 #define TC_GEMV2_STEP(XA, XB, W0, W1, W2, W3)                                                                \
     "ldr %[xa], [%[xp], #" XA "]\n\t"                                                                        \
     "ldr %[xb], [%[xp], #" XB "]\n\t"                                                                        \
@@ -359,10 +360,14 @@ TC_ALL_REGISTERS static void tc_gemv2_s16_x2_sat(const tc_gemv_params_t *p, cons
                    : "cc", "memory");
 }
 
-/* The x2 epilogue in C, both rows: blocks [first, last) of channels, the last one possibly partial. */
-static inline __attribute__((always_inline)) void tc_gemv2_s16_x2(const tc_gemv_params_t *p, const int16_t *x,
-                                                                  const int16_t *w, int8_t *out_a, int8_t *out_b,
-                                                                  int32_t first, int32_t mode)
+/*
+ * The x2 epilogue in C, both rows: blocks [first, last) of channels, the last one possibly partial.
+ * One function for every clamp mode (the mode tested per output), so that the row pass is not copied
+ * once more per mode: it runs for layers with a narrower clamp and for a partial last block only.
+ */
+TC_ALL_REGISTERS static __attribute__((noinline)) void tc_gemv2_s16_x2(const tc_gemv_params_t *p, const int16_t *x,
+                                                                       const int16_t *w, int8_t *out_a, int8_t *out_b,
+                                                                       int32_t first, int32_t mode)
 {
     const tc_range_t act = p->act;
     w += first * 4 * p->blocks * 8;
@@ -390,20 +395,12 @@ TC_ALL_REGISTERS void tc_gemv2_s16(const tc_gemv_params_t *p, const int16_t *x, 
         tc_gemv2_s16_split(p, x, w, out_a, out_b);
         return;
     }
-    switch (tc_act_mode(p->act)) {
-    case 2: {
-        const int32_t whole_blocks = p->channels >> 2;
-        if (whole_blocks > 0) {
-            tc_gemv2_s16_x2_sat(p, x, w, out_a, out_b, whole_blocks);
-        }
-        tc_gemv2_s16_x2(p, x, w, out_a, out_b, whole_blocks, 2); /* the partial block, if any */
-        break;
+    const int32_t mode = tc_act_mode(p->act);
+    const int32_t whole_blocks = mode == 2 ? p->channels >> 2 : 0;
+    if (whole_blocks > 0) {
+        tc_gemv2_s16_x2_sat(p, x, w, out_a, out_b, whole_blocks);
     }
-    case 1:
-        tc_gemv2_s16_x2(p, x, w, out_a, out_b, 0, 1);
-        break;
-    default:
-        tc_gemv2_s16_x2(p, x, w, out_a, out_b, 0, 0);
-        break;
+    if (whole_blocks * 4 < p->channels) { /* a narrower clamp, or the partial block */
+        tc_gemv2_s16_x2(p, x, w, out_a, out_b, whole_blocks, mode);
     }
 }
