@@ -50,6 +50,20 @@ def _depth(s: dict) -> int:
     return s["input_shape"][-1]
 
 
+def _positions(s: dict) -> int:
+    """Output positions (height x width) of a CONV_2D case: tc_conv2d_s8_wide takes them in pairs
+    (tc_gemv2_s16), an odd last one alone (tc_gemv_s16)."""
+    out = 1
+    for size, k in zip(s["input_shape"][1:3], s["kernel_hw"], strict=True):
+        span = size if s["padding"] == "SAME" else size - (k - 1) * s["dilation"]
+        out *= -(-span // s["stride"])
+    return out
+
+
+def _odd(s: dict) -> bool:
+    return _positions(s) % 2 == 1 and _positions(s) > 1
+
+
 # What the DSP build's CONV_2D and FULLY_CONNECTED kernels branch on -> (kernel, a predicate on the spec).
 # The first case of each is tested; tc_*_dsp are the general kernels the generator takes where the
 # wide ones refuse a layer (grouped convolution, a zero multiplier: pipeline/codegen/kernels.py).
@@ -71,6 +85,26 @@ CONV_FEATURES = {
                            and s["quant"] == "per_channel"),
     "3x3 dilation 2 SAME, depth 16, large": ("tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel_hw"] == [3, 3]
                                              and s["dilation"] == 2 and s["size"] == "large" and _depth(s) == 16),
+    # Output positions in pairs, across rows (tc_gemv2_s16), and an odd last one (tc_gemv_s16); activations
+    # NONE (the x2 epilogue's assembly block loop), RELU (SSAT and a max) and RELU6 (any range).
+    "1x1, odd positions, depth a multiple of 4, no activation": ("tc_conv2d_s8_wide", lambda s: _wide(s)
+                                                                 and s["kernel"] == 1 and _odd(s)
+                                                                 and _depth(s) % 4 == 0 and s["act"] == "NONE"),
+    "1x1 stride 2, even positions, depth and filters not multiples of 4": (
+        "tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel"] == 1 and s["stride"] == 2
+        and _positions(s) % 2 == 0 and _depth(s) % 4 != 0 and s["filters"] % 4 != 0),
+    "3x3 SAME, odd positions, depth a multiple of 4": ("tc_conv2d_s8_wide", lambda s: _wide(s)
+                                                        and s["kernel_hw"] == [3, 3] and s["padding"] == "SAME"
+                                                        and _odd(s) and _depth(s) % 4 == 0),
+    "3x3 stride 2 VALID, odd positions, depth and filters not multiples of 4, RELU": (
+        "tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel_hw"] == [3, 3] and s["padding"] == "VALID"
+        and s["stride"] == 2 and _odd(s) and _depth(s) % 4 != 0 and s["filters"] % 4 != 0 and s["act"] == "RELU"),
+    "3x3 stride 2 SAME, even positions, depth a multiple of 4, no activation": (
+        "tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel_hw"] == [3, 3] and s["padding"] == "SAME"
+        and s["stride"] == 2 and _positions(s) % 2 == 0 and _depth(s) % 4 == 0 and s["act"] == "NONE"),
+    "3x3 dilation 2, even positions, depth and filters not multiples of 4, no activation": (
+        "tc_conv2d_s8_wide", lambda s: _wide(s) and s["kernel_hw"] == [3, 3] and s["dilation"] == 2
+        and _positions(s) % 2 == 0 and _depth(s) % 4 != 0 and s["filters"] % 4 != 0 and s["act"] == "NONE"),
     "grouped 1x1": ("tc_conv2d_s8_dsp", lambda s: s["groups"] == 2 and s["kernel"] == 1),
     "grouped 3x3, stride 2": ("tc_conv2d_s8_dsp", lambda s: s["groups"] == 2 and s["kernel_hw"] == [3, 3]
                               and s["stride"] == 2),
@@ -166,6 +200,9 @@ def _split_epilogue_model(data: bytes, op_name: str, top_multiplier: float) -> b
 # (_split_epilogue_model), so that the split epilogue (tc_requant_ch) runs on the firmware too.
 SPLIT_CASES = [_first("CONV_2D", lambda s: _wide(s) and s["kernel"] == 1 and _depth(s) % 4 == 0 and s["bias"],
                       "1x1, depth a multiple of 4, bias"),
+               # depth 1: more taps would saturate most outputs at this scale
+               _first("CONV_2D", lambda s: _wide(s) and s["kernel"] > 1 and _odd(s) and s["bias"] and _depth(s) == 1
+                      and s["filters"] % 4 != 0, "KxK, odd positions, depth 1, filters not a multiple of 4, bias"),
                _first("FULLY_CONNECTED", lambda s: _wide(s) and s["batches"] == 3, "3 batches")]
 
 

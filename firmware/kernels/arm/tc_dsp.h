@@ -92,17 +92,29 @@ static inline int8_t tc_requant_out(int32_t acc, const int32_t *bias, int32_t ch
  */
 void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out);
 
-/* n int8 (n a multiple of 4, any alignment) widened to int16 + offset in SXTB16 order at dst (4-aligned). */
-static inline int16_t *tc_widen_s8x4(const int8_t *src, int32_t n, int32_t offset2, int16_t *dst)
+/*
+ * The same product for two rows at once, each filter word loaded once for both: x holds the two
+ * rows interleaved per word (row A's two int16, then row B's: p->blocks * 16 int16),
+ * row A's outputs go to out_a, row B's to out_b.
+ */
+void tc_gemv2_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out_a, int8_t *out_b);
+
+/*
+ * n int8 (n a multiple of 4, any alignment) widened to int16 + offset in SXTB16 order at dst (4-aligned):
+ * per group of four its two words `step` / 4 words apart, each group `step` int16 after the previous
+ * one (4: one row; 8: one of tc_gemv2_s16's two rows, interleaved per word); returns where the next
+ * group goes.
+ */
+static inline int16_t *tc_widen_s8x4(const int8_t *src, int32_t n, int32_t offset2, int16_t *dst, int32_t step)
 {
-    uint32_t *d = (uint32_t *)(void *)dst;
     for (int32_t k = n >> 2; k > 0; --k) {
+        uint32_t *d = (uint32_t *)(void *)dst;
         const int32_t v = tc_read_s8x4_ia(&src);
         d[0] = (uint32_t)__sxtab16(offset2, v);
-        d[1] = (uint32_t)tc_sxtab16_odd(offset2, v);
-        d += 2;
+        d[step >> 2] = (uint32_t)tc_sxtab16_odd(offset2, v);
+        dst += step;
     }
-    return (int16_t *)(void *)d;
+    return dst;
 }
 
 /* Zeros from dst to end (both 4-aligned). */

@@ -16,7 +16,7 @@ void tc_fully_connected_s8_wide(const tc_fc_wide_params_t *p, const int8_t *inpu
 
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in = &input[b * depth];
-        int16_t *d = tc_widen_s8x4(in, words, tc_dual_offset(p->input_offset), scratch);
+        int16_t *d = tc_widen_s8x4(in, words, tc_dual_offset(p->input_offset), scratch, 4);
         tc_zero_s16(d, end);
         /* The last depth % 4 values: slots 0, 2, 1 of their group (SXTB16 order). */
         static const uint8_t slot[3] = {0, 2, 1};

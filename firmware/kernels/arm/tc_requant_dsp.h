@@ -139,18 +139,22 @@ static inline int8_t tc_requant_ch(int32_t acc, const int32_t **q, int32_t outpu
 
 /*
  * x2 sat: x2 with the full int8 range, as assembly text for an asm block whose operands are named
- * (tc_gemv_s16.c's block loop): the doubled accumulator in %[A], %[w0] walking the
- * tc_requant_x2_t array (LDM of multiplier, right, round_zp into %[x0], %[x1], %[x2]), the int8
- * stored at %[w1]++.
+ * (tc_gemv_s16.c's block loops): TC_X2_SAT_IN_PLACE requantizes the doubled accumulator in %[A]
+ * with the constants in %[M], %[R], %[Z] (multiplier, right, round_zp), leaving the int8 in %[A];
+ * TC_X2_SAT first loads them (LDM, registers in ascending order) from %[Q]++, walking the
+ * tc_requant_x2_t array, and then stores the int8 at %[OUT]++. TC_GEMV_X2_SAT: TC_X2_SAT with
+ * tc_gemv_s16.c's single-row operand names.
  */
-#define TC_GEMV_X2_SAT(A)                                                                                    \
-    "ldm %[w0]!, {%[x0], %[x1], %[x2]}\n\t"                                                                  \
-    "smmulr %[" A "], %[" A "], %[x0]\n\t"                                                                   \
+#define TC_X2_SAT_IN_PLACE(A, M, R, Z)                                                                       \
+    "smmulr %[" A "], %[" A "], %[" M "]\n\t"                                                                \
     "sub %[" A "], %[" A "], %[" A "], lsr #31\n\t"                                                          \
-    "add %[" A "], %[" A "], %[x2]\n\t"                                                                      \
-    "asr %[" A "], %[" A "], %[x1]\n\t"                                                                      \
-    "ssat %[" A "], #8, %[" A "]\n\t"                                                                        \
-    "strb %[" A "], [%[w1]], #1\n\t"
+    "add %[" A "], %[" A "], %[" Z "]\n\t"                                                                   \
+    "asr %[" A "], %[" A "], %[" R "]\n\t"                                                                   \
+    "ssat %[" A "], #8, %[" A "]\n\t"
+#define TC_X2_SAT(A, Q, M, R, Z, OUT)                                                                        \
+    "ldm %[" Q "]!, {%[" M "], %[" R "], %[" Z "]}\n\t" TC_X2_SAT_IN_PLACE(A, M, R, Z)                         \
+    "strb %[" A "], [%[" OUT "]], #1\n\t"
+#define TC_GEMV_X2_SAT(A) TC_X2_SAT(A, "w0", "x0", "x1", "x2", "w1")
 
 #endif /* __ARM_FEATURE_DSP */
 

@@ -101,7 +101,8 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
 
     weights: (channels, row) values as they multiply the row (filter + filter offset). The
     filter becomes int16, each group of four in SXTB16 order, laid out per block of four
-    channels, per 8 row values, per channel (the order tc_gemv_s16 reads it in); bias and the
+    channels, per 8 row values, per word (pair of values), per channel (the order tc_gemv_s16 and
+    tc_gemv2_s16 read it in: one word of the row against the four channels); bias and the
     requantization constants are padded to the channel blocks. Where x2_epilogue_fits, filter and
     bias are doubled and the epilogue is tc_requantize_x2's (x2: tc_gemv_x2_block_t per block of
     four channels); otherwise tc_requant_ch's split form (bias, quant).
@@ -118,7 +119,7 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     permuted = np.empty_like(w)
     permuted[:, slots] = w  # value k goes to slot(k)
     layout = permuted.reshape(padded_channels // WIDE_CHANNELS, WIDE_CHANNELS, padded_row // WIDE_BLOCK,
-                              WIDE_BLOCK).transpose(0, 2, 1, 3)
+                              WIDE_BLOCK // 2, 2).transpose(0, 2, 3, 1, 4)
     b = np.zeros(padded_channels, dtype=np.int64)
     if bias is not None:
         b[:channels] = scale * bias.astype(np.int64)
@@ -150,7 +151,8 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
 def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     """The DSP build's CONV_2D: tc_conv2d_s8_wide, one group only (grouped: the portable call).
 
-    Scratch: the int16 row, after it the int8 patch when the input depth is not a multiple of 4, and
+    Scratch: two int16 rows (output positions go in pairs: tc_gemv2_s16), after them the int8 patch
+    when the input depth is not a multiple of 4, and
     after those as many blocks of four filters (and their x2 epilogue) as the arena has free during
     the layer (its Staging; generator.stage_in_free_arena), copied to SRAM: every output position
     rereads the whole filter, and from flash each 16-byte line misses the ART's 8-line data cache (5
@@ -168,7 +170,7 @@ def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     if wide is None:
         return None
     gemv, consts, row = wide
-    patch_bytes = row * 2 + (row if inp.shape[3] % 4 else 0)
+    patch_bytes = 2 * row * 2 + (row if inp.shape[3] % 4 else 0)  # two int16 rows (tc_gemv2_s16), the int8 patch
     out = ctx.output()
     positions = out.size // out.shape[3]
     block_bytes = WIDE_CHANNELS * row * 2  # one block of four int16 filters
