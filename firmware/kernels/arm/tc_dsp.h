@@ -92,6 +92,12 @@ static inline int8_t tc_requant_out(int32_t acc, const int32_t *bias, int32_t ch
  */
 void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out);
 
+/*
+ * The same product with the packed filter of tc_fully_connected_s8_packed: two channels' int8 weights
+ * per int16 (tc_gemv_s16.c, TC_GEMV_PACKED_ROW_PASS); p->blocks even.
+ */
+void tc_gemv_s8p(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out);
+
 /* n int8 (n a multiple of 4, any alignment) widened to int16 + offset in SXTB16 order at dst (4-aligned). */
 static inline int16_t *tc_widen_s8x4(const int8_t *src, int32_t n, int32_t offset2, int16_t *dst)
 {
