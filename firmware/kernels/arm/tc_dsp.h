@@ -94,7 +94,7 @@ void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, 
 
 /*
  * The same product with the packed filter of tc_fully_connected_s8_packed: two channels' int8 weights
- * per int16 (tc_gemv_s16.c, TC_GEMV_PACKED_ROW_PASS); p->blocks even.
+ * per int16 (tc_gemv_s16.c, TC_GEMV_PACKED_ROW_PASS); p->blocks a multiple of 4.
  */
 void tc_gemv_s8p(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out);
 

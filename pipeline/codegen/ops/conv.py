@@ -92,14 +92,20 @@ def x2_epilogue_fits(weights: np.ndarray, bias: np.ndarray | None, shift: list[i
     return int(bound) < X2_ACC_BOUND and 2 * int(np.abs(weights).max(initial=0)) <= 32767
 
 
-# tc_gemv_s8p recovers each pair's even-channel sum from 256 times it in int32 (tc_gemv_s16.c).
+# tc_gemv_s8p recovers each pair's even-channel sum from 256 times it in int32 (tc_gemv_s16.c); its
+# loop takes 32 row values a step.
 PACKED_EVEN_BOUND = 1 << 23
+PACKED_BLOCK = 4 * WIDE_BLOCK
 
 
 def packed_fits(weights: np.ndarray, bias: np.ndarray | None, input_offset: int) -> bool:
-    """Whether tc_gemv_s8p takes a product: each odd channel's weights int8 and 256 * even + odd
-    within int16 (the packed filter), and each even channel's bias plus row times filter below
-    2^23 in magnitude for every int8 row (values in [-128, 127] + input_offset)."""
+    """Whether tc_gemv_s8p takes a product: its row padded to PACKED_BLOCK at most a quarter longer
+    than to WIDE_BLOCK (a row of 8: tc_gemv_s16's 8 values beat 32 with 24 zeros), each odd
+    channel's weights int8 and 256 * even + odd within int16 (the packed filter), and each even
+    channel's bias plus row times filter below 2^23 in magnitude for every int8 row (values in
+    [-128, 127] + input_offset)."""
+    if 4 * _round_up(weights.shape[1], PACKED_BLOCK) > 5 * _round_up(weights.shape[1], WIDE_BLOCK):
+        return False
     w = np.zeros((_round_up(weights.shape[0], 2), weights.shape[1]), dtype=np.int64)
     w[:weights.shape[0]] = weights
     even, odd = w[0::2], w[1::2]
@@ -136,8 +142,8 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     four channels); otherwise tc_requant_ch's split form (bias, quant).
 
     packed (where packed_fits): tc_gemv_s8p's filter instead, 256 * even + odd channel per int16,
-    per block of four channels, per 8 row values, per pair; the row padded to 16 values (its
-    loop's step); the accumulators start at (256 * even bias + odd bias, odd bias) per pair, not
+    per block of four channels, per 8 row values, per pair; the row padded to PACKED_BLOCK values
+    (its loop's step); the accumulators start at (256 * even bias + odd bias, odd bias) per pair, not
     doubled (tc_gemv_s8p's decode doubles the sums for x2).
     """
     if any(not (1 << 30) <= m < (1 << 31) for m in mult) or np.abs(weights).max(initial=0) > 32767:
@@ -145,7 +151,7 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     x2 = x2_epilogue_fits(weights, bias, shift)
     scale = 2 if x2 and not packed else 1
     channels, row = weights.shape
-    padded_row = _round_up(row, 2 * WIDE_BLOCK if packed else WIDE_BLOCK)
+    padded_row = _round_up(row, PACKED_BLOCK if packed else WIDE_BLOCK)
     padded_channels = _round_up(channels, WIDE_CHANNELS)
     w = np.zeros((padded_channels, padded_row), dtype=np.int64)
     w[:channels, :row] = scale * weights

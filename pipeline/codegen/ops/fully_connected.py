@@ -64,4 +64,5 @@ def _fc_wide(ctx: LoweringContext, layer: Layer, mult: list[int], shift: list[in
     return layer.variant(kernel="tc_fully_connected_s8_packed" if packed else "tc_fully_connected_s8_wide",
                          params_type="tc_fc_wide_params_t", params=params,
                          args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
-                         consts=consts, scratch_bytes=row * 2)
+                         consts=consts, scratch_bytes=row * 2,
+                         streamed=tuple(c.name for c in consts) if p["batches"] == 1 else ())
