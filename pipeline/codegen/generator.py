@@ -194,17 +194,22 @@ def stage_in_free_arena(plan: ArenaPlan, layers: list[Layer], arena_limit: int |
 
 def place_in_ram(layers: list[Layer], limit: int) -> set[str]:
     """The streamed constants (lowering.py) of the layers' variants to run from RAM, at most ``limit``
-    bytes in all (a model's ``[codegen] ram_constants_bytes``: RAM the user trades for speed): the
-    largest first, each that still fits. Every byte of them is one flash read per inference (a 16-byte
-    line missing the ART's data cache costs 5 wait states, docs/cycle-model.md), so any byte saves the same."""
+    bytes in all (a model's ``[codegen] ram_constants_bytes``: RAM the user trades for speed): the set
+    that fills the most of it (an exact subset sum over their sizes). Every byte of them is one flash
+    read per inference (a 16-byte line missing the ART's data cache costs 5 wait states,
+    docs/cycle-model.md), so any byte saves the same."""
     streamed = sorted((c for layer in layers for call in layer.variants.values() for c in call.consts
-                       if c.name in call.streamed), key=lambda c: (-c.nbytes, c.name))
-    chosen: set[str] = set()
-    left = limit
+                       if c.name in call.streamed), key=lambda c: c.name)
+    mask = (1 << (limit + 1)) - 1
+    reachable = [1]  # reachable[i]: bit t set when some subset of the first i constants has t bytes
     for c in streamed:
-        if c.nbytes <= left:
-            chosen.add(c.name)
-            left -= c.nbytes
+        reachable.append((reachable[-1] | (reachable[-1] << c.nbytes)) & mask)
+    total = reachable[-1].bit_length() - 1
+    chosen: set[str] = set()
+    for i in range(len(streamed), 0, -1):
+        if not (reachable[i - 1] >> total) & 1:  # the i-th constant is needed to reach total
+            chosen.add(streamed[i - 1].name)
+            total -= streamed[i - 1].nbytes
     return chosen
 
 

@@ -198,6 +198,33 @@ static inline __attribute__((always_inline)) void tc_gemv_split(const tc_gemv_pa
                    : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_end] "m"(f.out_end)                           \
                    : "cc", "memory")
 
+/*
+ * The same for the packed form, whose constants are in its filter stream (pipeline/codegen/ops/conv.py
+ * wide_gemv): per block one LDM of its starting accumulators at wp, the row pass, then wp is at the
+ * block's four tc_requant_x2_t: two LDM of two channels' constants each, and one STR of the four
+ * bytes (BFI). No pointer but the output's lives in the frame.
+ */
+#define TC_GEMV_X2_SAT_PAIR(A, B)                                                                            \
+    "ldm %[wp]!, {%[x0], %[x1], %[x2], %[x3], %[w2], %[w3]}\n\t" TC_X2_SAT_OP(A, "x0", "x1", "x2")           \
+        TC_X2_SAT_OP(B, "x3", "w2", "w3")
+
+#define TC_GEMV_X2_SAT_STREAM                                                                                \
+    __asm volatile("3:\n\t"                                                                                  \
+                   "ldr %[xp], %[fx]\n\t"                                                                    \
+                   "ldm %[wp]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TC_GEMV_PACKED_ROW_PASS(TC_GEMV_DECODE_X2)  \
+                   "ldr %[w1], %[out]\n\t" TC_GEMV_X2_SAT_PAIR("a0", "a1") TC_GEMV_X2_SAT_PAIR("a2", "a3")   \
+                   "bfi %[a0], %[a1], #8, #8\n\t"                                                            \
+                   "bfi %[a0], %[a2], #16, #8\n\t"                                                           \
+                   "bfi %[a0], %[a3], #24, #8\n\t"                                                           \
+                   "str %[a0], [%[w1]], #4\n\t"                                                              \
+                   "str %[w1], %[out]\n\t"                                                                   \
+                   "ldr %[w2], %[out_end]\n\t"                                                               \
+                   "cmp %[w1], %[w2]\n\t"                                                                    \
+                   "bne 3b"                                                                                  \
+                   : TC_GEMV_OPERANDS, [out] "+m"(f.out)                                                     \
+                   : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_end] "m"(f.out_end)                           \
+                   : "cc", "memory")
+
 static inline __attribute__((always_inline)) void tc_gemv_x2_sat(const tc_gemv_params_t *p, const int16_t *x,
                                                                  const int16_t *w, int8_t *out, int32_t whole_blocks,
                                                                  int32_t form)
@@ -212,7 +239,7 @@ static inline __attribute__((always_inline)) void tc_gemv_x2_sat(const tc_gemv_p
     if (form == TC_FILTER_S16) {
         TC_GEMV_X2_SAT_BLOCKS(TC_GEMV_ROW_PASS);
     } else {
-        TC_GEMV_X2_SAT_BLOCKS(TC_GEMV_PACKED_ROW_PASS(TC_GEMV_DECODE_X2));
+        TC_GEMV_X2_SAT_STREAM;
     }
 }
 
@@ -222,15 +249,26 @@ static inline __attribute__((always_inline)) void tc_gemv_x2(const tc_gemv_param
                                                              int32_t mode, int32_t form)
 {
     const tc_range_t act = p->act;
-    w += first * tc_filter_block(form) * p->blocks;
+    /* The packed form's stream: per block 4 starting accumulators, the filter, 4 tc_requant_x2_t. */
+    const int32_t stream = form == TC_FILTER_S8P;
+    w += first * (tc_filter_block(form) * p->blocks + (stream ? 32 : 0));
     out += first * 4;
     for (int32_t c = first * 4; c < p->channels; c += 4) {
-        const tc_gemv_x2_block_t *blk = &p->x2[c >> 2];
-        int32_t a[4] = {blk->bias[0], blk->bias[1], blk->bias[2], blk->bias[3]};
+        const int32_t *bias = p->x2[c >> 2].bias;
+        const tc_requant_x2_t *quant = p->x2[c >> 2].quant;
+        if (stream) {
+            bias = (const int32_t *)(const void *)w;
+            w += 8;
+        }
+        int32_t a[4] = {bias[0], bias[1], bias[2], bias[3]};
         tc_gemv_block4(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3], form, 1);
+        if (stream) {
+            quant = (const tc_requant_x2_t *)(const void *)w;
+            w += 24;
+        }
         const int32_t n = tc_min_i32(4, p->channels - c);
         for (int32_t k = 0; k < n; ++k) {
-            *out++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k], &blk->quant[k]), act, mode);
+            *out++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k], &quant[k]), act, mode);
         }
     }
 }

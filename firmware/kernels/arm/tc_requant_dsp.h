@@ -144,13 +144,16 @@ static inline int8_t tc_requant_ch(int32_t acc, const int32_t **q, int32_t outpu
  * stored at %[w1]++.
  */
 #define TC_GEMV_X2_SAT(A)                                                                                    \
-    "ldm %[w0]!, {%[x0], %[x1], %[x2]}\n\t"                                                                  \
-    "smmulr %[" A "], %[" A "], %[x0]\n\t"                                                                   \
+    "ldm %[w0]!, {%[x0], %[x1], %[x2]}\n\t" TC_X2_SAT_OP(A, "x0", "x1", "x2") "strb %[" A "], [%[w1]], #1\n\t"
+
+/* The arithmetic of x2 sat alone: %[A] requantized with the constants in %[M] (multiplier), %[E]
+ * (right) and %[R] (round_zp), saturated to int8 in place. */
+#define TC_X2_SAT_OP(A, M, E, R)                                                                             \
+    "smmulr %[" A "], %[" A "], %[" M "]\n\t"                                                                \
     "sub %[" A "], %[" A "], %[" A "], lsr #31\n\t"                                                          \
-    "add %[" A "], %[" A "], %[x2]\n\t"                                                                      \
-    "asr %[" A "], %[" A "], %[x1]\n\t"                                                                      \
-    "ssat %[" A "], #8, %[" A "]\n\t"                                                                        \
-    "strb %[" A "], [%[w1]], #1\n\t"
+    "add %[" A "], %[" A "], %[" R "]\n\t"                                                                   \
+    "asr %[" A "], %[" A "], %[" E "]\n\t"                                                                   \
+    "ssat %[" A "], #8, %[" A "]\n\t"
 
 #endif /* __ARM_FEATURE_DSP */
 

@@ -144,7 +144,9 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     packed (where packed_fits): tc_gemv_s8p's filter instead, 256 * even + odd channel per int16,
     per block of four channels, per 8 row values, per pair; the row padded to PACKED_BLOCK values
     (its loop's step); the accumulators start at (256 * even bias + odd bias, odd bias) per pair, not
-    doubled (tc_gemv_s8p's decode doubles the sums for x2).
+    doubled (tc_gemv_s8p's decode doubles the sums for x2). With x2, each block's starting
+    accumulators, filter and tc_requant_x2_t follow each other in one stream (x2 points at it too),
+    so that the block loop walks one pointer.
     """
     if any(not (1 << 30) <= m < (1 << 31) for m in mult) or np.abs(weights).max(initial=0) > 32767:
         return None
@@ -161,27 +163,37 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     b = np.zeros(padded_channels, dtype=np.int64)
     if bias is not None:
         b[:channels] = scale * bias.astype(np.int64)
+    channel_blocks = padded_channels // WIDE_CHANNELS
     if packed:
         pairs = 256 * permuted[0::2] + permuted[1::2]
-        layout = pairs.reshape(padded_channels // WIDE_CHANNELS, 2, padded_row // WIDE_BLOCK,
-                               WIDE_BLOCK).transpose(0, 2, 1, 3)
+        layout = pairs.reshape(channel_blocks, 2, padded_row // WIDE_BLOCK, WIDE_BLOCK).transpose(0, 2, 1, 3)
         b = _to_int32(np.stack([256 * b[0::2] + b[1::2], b[1::2]], axis=1).reshape(-1))
-        filter16 = ctx.const("filter_s8p", layout, "int16_t")
     else:
-        layout = permuted.reshape(padded_channels // WIDE_CHANNELS, WIDE_CHANNELS, padded_row // WIDE_BLOCK,
+        layout = permuted.reshape(channel_blocks, WIDE_CHANNELS, padded_row // WIDE_BLOCK,
                                   WIDE_BLOCK).transpose(0, 2, 1, 3)
-        filter16 = ctx.const("filter_s16", layout, "int16_t")
     if x2:
         # tc_gemv_x2_block_t: per block of four channels, their four biases, then per channel
         # tc_requant_x2_t (multiplier, right shift, rounding constant with the zero point).
         quant = np.zeros((padded_channels, len(STRUCTS["tc_requant_x2_t"].fields)), dtype=np.int64)
         for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
             quant[c] = (m, -s, (1 << (-s - 1)) + output_offset * (1 << -s))
-        blocks_x2 = np.concatenate([b.reshape(-1, WIDE_CHANNELS), quant.reshape(-1, 3 * WIDE_CHANNELS)], axis=1)
-        epilogue = ctx.const("epilogue_x2", blocks_x2, "int32_t")
-        consts = [filter16, epilogue]
-        pointers = {"bias": "NULL", "quant": "NULL", "x2": f"(const tc_gemv_x2_block_t *)(const void *){epilogue.name}"}
+        bias_words, quant_words = b.reshape(-1, WIDE_CHANNELS), quant.reshape(-1, 3 * WIDE_CHANNELS)
+        if packed:
+            # One stream, read front to back: per block its four starting accumulators, its filter,
+            # its four tc_requant_x2_t (the int32 words as int16 halves, little-endian).
+            def halves(words: np.ndarray) -> np.ndarray:
+                return words.astype(np.int32).view(np.int16).astype(np.int64)
+            stream = np.concatenate([halves(bias_words), layout.reshape(channel_blocks, -1), halves(quant_words)],
+                                    axis=1)
+            consts = [ctx.const("filter_s8p", stream, "int16_t")]
+            x2_blocks = f"(const tc_gemv_x2_block_t *)(const void *){consts[0].name}"
+        else:
+            epilogue = ctx.const("epilogue_x2", np.concatenate([bias_words, quant_words], axis=1), "int32_t")
+            consts = [ctx.const("filter_s16", layout, "int16_t"), epilogue]
+            x2_blocks = f"(const tc_gemv_x2_block_t *)(const void *){epilogue.name}"
+        pointers = {"bias": "NULL", "quant": "NULL", "x2": x2_blocks}
     else:
+        filter16 = ctx.const("filter_s8p" if packed else "filter_s16", layout, "int16_t")
         split = np.zeros((padded_channels, len(STRUCTS["tc_requant_ch_t"].fields)), dtype=np.int64)
         for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
             right = max(-s, 0)
