@@ -53,7 +53,7 @@ _DECLS = ("include/tc_kernels.h", "include/tc_params.h")  # prototypes, paramete
 MODEL_C_HEADERS = _DECLS  # what the generated model.c includes from firmware/kernels/, kernels or not
 _BASE = (*_DECLS, "include/tc_requant.h")
 _DSP_H = ("arm/tc_dsp_common.h", "arm/tc_requant_dsp.h", *_BASE)
-_GEMV_H = ("arm/tc_dsp.h", *_DSP_H)
+_GEMV_H = ("arm/tc_dsp.h", "arm/tc_gemv_form.h", *_DSP_H)
 _FIXED = ("include/tc_fixedpoint.h", *_BASE)
 
 

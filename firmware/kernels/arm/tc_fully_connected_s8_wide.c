@@ -80,14 +80,15 @@ static inline __attribute__((always_inline)) void fc_rows(const tc_fc_wide_param
     }
 }
 
-void tc_fully_connected_s8_wide(const tc_fc_wide_params_t *p, const int8_t *input, const int16_t *filter,
-                                int8_t *scratch, int8_t *output)
+/* TC_ALL_REGISTERS: fc_widen_s8x16 names r7, the frame pointer without optimization. */
+TC_ALL_REGISTERS void tc_fully_connected_s8_wide(const tc_fc_wide_params_t *p, const int8_t *input,
+                                                 const int16_t *filter, int8_t *scratch, int8_t *output)
 {
     fc_rows(p, input, filter, scratch, output, tc_gemv_s16);
 }
 
-void tc_fully_connected_s8_packed(const tc_fc_wide_params_t *p, const int8_t *input, const int16_t *filter,
-                                  int8_t *scratch, int8_t *output)
+TC_ALL_REGISTERS void tc_fully_connected_s8_packed(const tc_fc_wide_params_t *p, const int8_t *input,
+                                                   const int16_t *filter, int8_t *scratch, int8_t *output)
 {
     fc_rows(p, input, filter, scratch, output, tc_gemv_s8p);
 }

@@ -116,65 +116,7 @@
         [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),      \
         [w3] "=&r"(w3)
 
-/* The filter's two forms, and the int16 elements of one block of 4 channels per 8 row values. */
-enum { TC_FILTER_S16, TC_FILTER_S8P };
-
-static inline int32_t tc_filter_block(int32_t form) { return form == TC_FILTER_S8P ? 16 : 32; }
-
 #define TC_GEMV_BLOCK4(ROW_PASS) __asm volatile(ROW_PASS : TC_GEMV_OPERANDS : [x_end] "m"(x_end) : "cc", "memory")
-
-/*
- * a0..a3 += the row times the next four filters (for the packed form: the sums decoded, doubled
- * with x2); *w moves past them.
- */
-static inline __attribute__((always_inline)) void tc_gemv_block4(const int16_t *x, const int16_t **w, int32_t blocks,
-                                                                 int32_t *acc0, int32_t *acc1, int32_t *acc2,
-                                                                 int32_t *acc3, int32_t form, int32_t doubled)
-{
-    TC_GEMV_REGISTERS;
-    const int16_t *const x_end = x + blocks * 8;
-    a0 = *acc0;
-    a1 = *acc1;
-    a2 = *acc2;
-    a3 = *acc3;
-    xp = x;
-    wp = *w;
-    if (form == TC_FILTER_S16) {
-        TC_GEMV_BLOCK4(TC_GEMV_ROW_PASS);
-    } else if (doubled) {
-        TC_GEMV_BLOCK4(TC_GEMV_PACKED_ROW_PASS(TC_GEMV_DECODE_X2));
-    } else {
-        TC_GEMV_BLOCK4(TC_GEMV_PACKED_ROW_PASS(TC_GEMV_DECODE_SPLIT));
-    }
-    *w = wp;
-    *acc0 = a0;
-    *acc1 = a1;
-    *acc2 = a2;
-    *acc3 = a3;
-}
-
-static inline __attribute__((always_inline)) void tc_gemv_split(const tc_gemv_params_t *p, const int16_t *x,
-                                                                const int16_t *w, int8_t *out, int32_t form)
-{
-    const int32_t channels = p->channels;
-    const int32_t output_offset = p->output_offset;
-    const int32_t act_min = p->act.min;
-    const int32_t act_max = p->act.max;
-    const int32_t *bias = p->bias;
-    const int32_t *q = (const int32_t *)(const void *)p->quant;
-
-    for (int32_t c = 0; c < channels; c += 4) {
-        int32_t a[4];
-        tc_ldrd_w_ia(&bias, &a[0], &a[1]);
-        tc_ldrd_w_ia(&bias, &a[2], &a[3]);
-        tc_gemv_block4(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3], form, 0);
-        /* The last block may be partial: channels % 4 of its results are real. */
-        const int32_t n = tc_min_i32(4, channels - c);
-        for (int32_t k = 0; k < n; ++k) {
-            *out++ = tc_requant_ch(a[k], &q, output_offset, act_min, act_max);
-        }
-    }
-}
 
 /*
  * Whole blocks of 4 channels with the x2 epilogue and the full int8 range (one SSAT), all in
@@ -225,85 +167,16 @@ static inline __attribute__((always_inline)) void tc_gemv_split(const tc_gemv_pa
                    : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_end] "m"(f.out_end)                           \
                    : "cc", "memory")
 
-static inline __attribute__((always_inline)) void tc_gemv_x2_sat(const tc_gemv_params_t *p, const int16_t *x,
-                                                                 const int16_t *w, int8_t *out, int32_t whole_blocks,
-                                                                 int32_t form)
-{
-    struct {
-        const int16_t *x, *x_end;
-        const tc_gemv_x2_block_t *blk;
-        int8_t *out, *out_end;
-    } f = {x, x + p->blocks * 8, p->x2, out, out + 4 * whole_blocks};
-    TC_GEMV_REGISTERS;
-    wp = w;
-    if (form == TC_FILTER_S16) {
-        TC_GEMV_X2_SAT_BLOCKS(TC_GEMV_ROW_PASS);
-    } else {
-        TC_GEMV_X2_SAT_STREAM;
-    }
-}
+/* The functions of one filter form each (the body is tc_gemv_form.h): so that every function holds
+ * only its own row pass, as without optimization gcc keeps every branch and runs out of registers. */
+#define TC_GEMV_PACKED 0
+#define TC_GEMV_FN(name) name##_s16
+#include "tc_gemv_form.h"
+#undef TC_GEMV_PACKED
+#undef TC_GEMV_FN
 
-/* The x2 epilogue in C: blocks [first, last) of channels, the last one possibly partial. */
-static inline __attribute__((always_inline)) void tc_gemv_x2(const tc_gemv_params_t *p, const int16_t *x,
-                                                             const int16_t *w, int8_t *out, int32_t first,
-                                                             int32_t mode, int32_t form)
-{
-    const tc_range_t act = p->act;
-    /* The packed form's stream: per block 4 starting accumulators, the filter, 4 tc_requant_x2_t. */
-    const int32_t stream = form == TC_FILTER_S8P;
-    w += first * (tc_filter_block(form) * p->blocks + (stream ? 32 : 0));
-    out += first * 4;
-    for (int32_t c = first * 4; c < p->channels; c += 4) {
-        const int32_t *bias = p->x2[c >> 2].bias;
-        const tc_requant_x2_t *quant = p->x2[c >> 2].quant;
-        if (stream) {
-            bias = (const int32_t *)(const void *)w;
-            w += 8;
-        }
-        int32_t a[4] = {bias[0], bias[1], bias[2], bias[3]};
-        tc_gemv_block4(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3], form, 1);
-        if (stream) {
-            quant = (const tc_requant_x2_t *)(const void *)w;
-            w += 24;
-        }
-        const int32_t n = tc_min_i32(4, p->channels - c);
-        for (int32_t k = 0; k < n; ++k) {
-            *out++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k], &quant[k]), act, mode);
-        }
-    }
-}
-
-static inline __attribute__((always_inline)) void tc_gemv(const tc_gemv_params_t *p, const int16_t *x,
-                                                          const int16_t *w, int8_t *out, int32_t form)
-{
-    if (p->x2 == NULL) {
-        tc_gemv_split(p, x, w, out, form);
-        return;
-    }
-    switch (tc_act_mode(p->act)) {
-    case 2: {
-        const int32_t whole_blocks = p->channels >> 2;
-        if (whole_blocks > 0) {
-            tc_gemv_x2_sat(p, x, w, out, whole_blocks, form);
-        }
-        tc_gemv_x2(p, x, w, out, whole_blocks, 2, form); /* the partial block, if any */
-        break;
-    }
-    case 1:
-        tc_gemv_x2(p, x, w, out, 0, 1, form);
-        break;
-    default:
-        tc_gemv_x2(p, x, w, out, 0, 0, form);
-        break;
-    }
-}
-
-TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
-{
-    tc_gemv(p, x, w, out, TC_FILTER_S16);
-}
-
-TC_ALL_REGISTERS void tc_gemv_s8p(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
-{
-    tc_gemv(p, x, w, out, TC_FILTER_S8P);
-}
+#define TC_GEMV_PACKED 1
+#define TC_GEMV_FN(name) name##_s8p
+#include "tc_gemv_form.h"
+#undef TC_GEMV_PACKED
+#undef TC_GEMV_FN
