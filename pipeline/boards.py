@@ -40,7 +40,7 @@ _UNITS = {"": 1, "K": 1024, "M": 1024 * 1024}
 _KEYS: dict[str, type] = {
     "name": str, "part": str, "description": str, "cpu": str, "cpu_flags": str, "kernel_sets": list,
     "clock_hz": int, "irq_count": int, "drivers": list, "linker_script": str, "cycle_model": bool,
-    "memory": dict, "emulators": dict,
+    "ram_constants": bool, "memory": dict, "emulators": dict,
 }
 _EMULATOR_KEYS: dict[str, dict[str, type]] = {
     "qemu": {"machine": str, "console_serial": int},
@@ -80,6 +80,7 @@ class Board:
     flash: MemoryRegion
     ram: MemoryRegion
     cycle_model: bool  # docs/cycle-model.md's Cortex-M4 model applies to this core
+    ram_constants: bool  # a model's [codegen] ram_constants_bytes runs its streamed constants from RAM here
     qemu: QemuMachine | None  # None: QEMU does not model this board
     renode_platform: Path | None  # None: Renode does not model this board
 
@@ -180,6 +181,7 @@ def read_board(path: Path) -> Board:
         flash=flash,
         ram=ram,
         cycle_model=_get(path, data, "cycle_model", bool),
+        ram_constants=_get(path, data, "ram_constants", bool),
         qemu=qemu,
         renode_platform=renode,
     )

@@ -88,8 +88,10 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]]] = {
     "training": {"epochs": (int,), "batch_size": (int,), "learning_rate": (float,), "seed": (int,)},
     "quantization": {"representative_samples": (int,)},
     # RAM the generator may add to the arena to stage CONV_2D filters in SRAM (speed for RAM); without
-    # it, filters are staged only into arena bytes that are free during their layer.
-    "codegen": {"arena_limit_bytes": (int,)},
+    # it, filters are staged only into arena bytes that are free during their layer. ram_constants_bytes:
+    # constants read once per inference (FULLY_CONNECTED filters) the DSP build may run from RAM, copied
+    # from flash at boot (.data), on boards whose board.toml allows it (ram_constants).
+    "codegen": {"arena_limit_bytes": (int,), "ram_constants_bytes": (int,)},
     "emulator": {"wall_timeout_s": (float, int), "emulated_timeout_s": (float, int)},
     # The budget keys of the figure registry (pipeline/figures.py): _allowed_keys; a [budgets.<board>]
     # table (a folder of firmware/boards/) holds the keys whose budget differs on that board.

@@ -334,8 +334,9 @@ def codegen(r: PipelineRun, _results: Results) -> Generated:
     model = read_model(b.tflite)
     check_input_shape(b, model)
     inputs = np.load(b.reference)["inputs"]
+    options = b.cfg.raw.get("codegen", {})
     g = generate(model, b.generated, b.name, inputs.reshape(len(inputs), -1),
-                 b.cfg.raw.get("codegen", {}).get("arena_limit_bytes"))
+                 options.get("arena_limit_bytes"), options.get("ram_constants_bytes", 0))
     print(f"codegen: {len(g.layers)} layers, {g.macs:,} MACs, model_bytes {g.model_bytes:,}, "
           f"arena_bytes {g.arena_bytes:,} -> {b.generated}", flush=True)
     return Generated(g.model_bytes, g.arena_bytes, g.macs)

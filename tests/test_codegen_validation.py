@@ -202,7 +202,7 @@ def test_each_layer_calls_a_kernel_of_each_set_and_kernels_cmake_lists_their_sou
     assert by_set["portable"] == {"tc_conv2d_s8", "tc_depthwise_conv2d_s8", "tc_avg_pool_s8",
                                   "tc_fully_connected_s8", "tc_softmax_s8"}
     assert by_set["dsp"] == {"tc_conv2d_s8_wide", "tc_depthwise_conv2d_s8_planes", "tc_avg_pool_s8_simd",
-                             "tc_fully_connected_s8_wide", "tc_softmax_s8"}
+                             "tc_fully_connected_s8_packed", "tc_softmax_s8"}
     cmake = (tmp_path / "gen" / "kernels.cmake").read_text()
     for name, functions in by_set.items():
         listed = cmake.split(f"set(TC_KERNEL_SOURCES_{name}\n", 1)[1].split(")", 1)[0].split()

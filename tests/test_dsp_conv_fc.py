@@ -3,11 +3,12 @@ variants and the general tc_conv2d_s8_dsp / tc_fully_connected_s8_dsp the genera
 ones refuse a layer (grouped convolution, a zero multiplier).
 
 Op-test cases (pipeline/optest/cases.py) chosen to cover what tc_conv2d_s8_wide and
-tc_fully_connected_s8_wide branch on: 1x1 and KxK filters, strides 1 to 3, SAME and VALID,
+tc_fully_connected_s8_wide / _packed branch on: 1x1 and KxK filters, strides 1 to 3, SAME and VALID,
 dilation 2, input depths a multiple of 4 (the word-wide gather) and not (the value-by-value
 gather), output channels not a multiple of 4 (the last partial block), per-channel and
 per-tensor quantization, with and without bias, every fused activation; FULLY_CONNECTED with
-batches, depths not a multiple of 4 and per-tensor weights; grouped CONV_2D (1x1 and 3x3) and a
+batches, depths not a multiple of 4 and per-tensor weights, and the packed int8 filter (depths 32 to 100,
+odd unit counts, the SSAT and C epilogues, both quantizations); grouped CONV_2D (1x1 and 3x3) and a
 channel whose multiplier is 0 (CONV_2D, FULLY_CONNECTED). Each test checks the DSP build calls the
 kernel the case is meant for (codegen.json). Each case goes through the
 bring-your-own flow (its TFLM reference on random int8 inputs), is built with TC_KERNELS=dsp and
@@ -115,13 +116,36 @@ CONV_FEATURES = {
     "a zero multiplier, 3x3": ("tc_conv2d_s8_dsp", lambda s: s["groups"] == 1 and s["weights"] == "zero_channel"
                                and s["quant"] == "per_channel" and s["kernel"] == 3),
 }
+def _packed(s: dict) -> bool:
+    """A wide case whose row tc_fully_connected_s8_packed takes (ops/conv.py packed_fits: padded to 32
+    values at most a quarter longer than to 8; the generated weights keep within its bounds)."""
+    return _wide(s) and 4 * -(-_depth(s) // 32) * 32 <= 5 * -(-_depth(s) // 8) * 8
+
+
 FC_FEATURES = {
-    "3 batches, per-tensor": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and s["batches"] == 3
-                              and s["quant"] == "per_tensor"),
-    "per-channel, RELU_N1_TO_1": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and s["quant"] == "per_channel"
-                                  and s["act"] == "RELU_N1_TO_1"),
-    "no bias": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and not s["bias"]),
+    "3 batches, per-tensor": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and not _packed(s)
+                              and s["batches"] == 3 and s["quant"] == "per_tensor"),
+    "per-channel, RELU_N1_TO_1": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and not _packed(s)
+                                  and s["quant"] == "per_channel" and s["act"] == "RELU_N1_TO_1"),
+    "no bias": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and not _packed(s) and not s["bias"]),
     "depth 3 (no whole word)": ("tc_fully_connected_s8_wide", lambda s: _wide(s) and _depth(s) == 3),
+    # The packed int8 filter (two channels per int16): rows padded to 32, channel pairs and blocks of 4.
+    "packed, depth 100 (not a multiple of 8), 33 units, per-channel": (
+        "tc_fully_connected_s8_packed", lambda s: _packed(s) and _depth(s) == 100 and s["units"] == 33
+        and s["quant"] == "per_channel"),
+    "packed, 1 unit (an odd channel alone), bias, no activation": (
+        "tc_fully_connected_s8_packed", lambda s: _packed(s) and s["units"] == 1 and s["bias"]
+        and s["act"] == "NONE"),
+    "packed, 3 batches, per-channel, bias": ("tc_fully_connected_s8_packed", lambda s: _packed(s)
+                                             and s["batches"] == 3 and s["quant"] == "per_channel"
+                                             and s["bias"]),
+    "packed, per-tensor, RELU, 33 units": ("tc_fully_connected_s8_packed", lambda s: _packed(s)
+                                           and s["quant"] == "per_tensor" and s["act"] == "RELU"
+                                           and s["units"] == 33),
+    "packed, RELU_N1_TO_1 (the C epilogue)": ("tc_fully_connected_s8_packed", lambda s: _packed(s)
+                                              and s["act"] == "RELU_N1_TO_1" and s["units"] % 4 != 0),
+    "packed, RELU6, depth 32, 5 units": ("tc_fully_connected_s8_packed", lambda s: _packed(s)
+                                        and s["act"] == "RELU6" and _depth(s) == 32 and s["units"] == 5),
     "a zero multiplier": ("tc_fully_connected_s8_dsp", lambda s: s["weights"] == "zero_channel"
                           and s["quant"] == "per_channel"),
 }
@@ -203,7 +227,10 @@ SPLIT_CASES = [_first("CONV_2D", lambda s: _wide(s) and s["kernel"] == 1 and _de
                # depth 1: more taps would saturate most outputs at this scale
                _first("CONV_2D", lambda s: _wide(s) and s["kernel"] > 1 and _odd(s) and s["bias"] and _depth(s) == 1
                       and s["filters"] % 4 != 0, "KxK, odd positions, depth 1, filters not a multiple of 4, bias"),
-               _first("FULLY_CONNECTED", lambda s: _wide(s) and s["batches"] == 3, "3 batches")]
+               _first("FULLY_CONNECTED", lambda s: _wide(s) and s["batches"] == 3, "3 batches"),
+               _first("FULLY_CONNECTED", lambda s: _packed(s) and _depth(s) == 100 and s["units"] % 2 == 1,
+                      "packed, depth 100, an odd unit count"),
+               _first("FULLY_CONNECTED", lambda s: _wide(s) and not _packed(s), "the int16 form")]
 
 
 @pytest.mark.parametrize("case", SPLIT_CASES, ids=[c.case_id for c in SPLIT_CASES])

@@ -130,7 +130,7 @@ def test_dsp_export_takes_the_kernels_the_dsp_build_calls(digits: ModelBuild, tm
     out = export.out_dir
     codegen = json.loads((digits.generated / "codegen.json").read_text())
     assert export.kernels == tuple(sorted({layer["kernels"]["dsp"] for layer in codegen["layers"] if layer["kernel"]}))
-    assert export.kernels == ("tc_conv2d_s8_wide", "tc_fully_connected_s8_wide", "tc_max_pool_s8")
+    assert export.kernels == ("tc_conv2d_s8_wide", "tc_fully_connected_s8_packed", "tc_max_pool_s8")
     manifest = json.loads((out / "export.json").read_text())
     for name in ("tc_conv2d_s8_wide.c", "tc_gemv_s16.c", "tc_dsp.h"):
         assert manifest["kernel_sources"][f"src/{name}"] == f"firmware/kernels/arm/{name}"

@@ -102,22 +102,24 @@ class CallView:
     params_type: str
     params: list[tuple[str, str]]  # (field, C initializer) in declaration order
     args: list[str]
-    consts: list[tuple[ConstArray, list[str]]]
+    consts: list[tuple[ConstArray, list[str], str]]  # (constant, initializer lines, qualifier)
 
 
-def _call_view(layer: Layer, params_name: str, plan: ArenaPlan, model: Model) -> CallView:
+def _call_view(layer: Layer, params_name: str, plan: ArenaPlan, model: Model, in_ram: set[str]) -> CallView:
     where = f"{model.path}: op {layer.index} ({layer.op}), {layer.kernel}"
     return CallView(layer.kernel, params_name, layer.params_type, fields(layer.params_type, layer.params, where),
                     [_c_arg(a, plan, model) for a in layer.args],
-                    [(c, _format_values(c.values)) for c in layer.consts])
+                    [(c, _format_values(c.values), "TC_RAM_CONST" if c.name in in_ram else "const")
+                     for c in layer.consts])
 
 
-def _layer_view(layer: Layer, plan: ArenaPlan, model: Model) -> dict[str, object]:
+def _layer_view(layer: Layer, plan: ArenaPlan, model: Model, in_ram: set[str]) -> dict[str, object]:
     """The layer's calls as model.c's #if chain: (define, call) per kernel set with a variant of its
     own, most specific first, then ("", the portable call) for the #else."""
-    calls = [(s.define, _call_view(layer.variants[s.name], f"tc_l{layer.index}_{s.name}_params", plan, model))
+    calls = [(s.define, _call_view(layer.variants[s.name], f"tc_l{layer.index}_{s.name}_params", plan, model,
+                                   in_ram))
              for s in KERNEL_SETS.values() if s.name in layer.variants]
-    calls.append(("", _call_view(layer, f"tc_l{layer.index}_params", plan, model)))
+    calls.append(("", _call_view(layer, f"tc_l{layer.index}_params", plan, model, in_ram)))
     output = model.tensor(model.operators[layer.index].outputs[0])
     return {"index": layer.index, "op": layer.op, "summary": layer.summary, "calls": calls,
             "output_offset": plan.offsets[output.index], "output_bytes": _nbytes(output)}
@@ -190,8 +192,29 @@ def stage_in_free_arena(plan: ArenaPlan, layers: list[Layer], arena_limit: int |
     return plan
 
 
+def place_in_ram(layers: list[Layer], limit: int) -> set[str]:
+    """The streamed constants (lowering.py) of the layers' variants to run from RAM, at most ``limit``
+    bytes in all (a model's ``[codegen] ram_constants_bytes``: RAM the user trades for speed): the set
+    that fills the most of it (an exact subset sum over their sizes). Every byte of them is one flash
+    read per inference (a 16-byte line missing the ART's data cache costs 5 wait states,
+    docs/cycle-model.md), so any byte saves the same."""
+    streamed = sorted((c for layer in layers for call in layer.variants.values() for c in call.consts
+                       if c.name in call.streamed), key=lambda c: c.name)
+    mask = (1 << (limit + 1)) - 1
+    reachable = [1]  # reachable[i]: bit t set when some subset of the first i constants has t bytes
+    for c in streamed:
+        reachable.append((reachable[-1] | (reachable[-1] << c.nbytes)) & mask)
+    total = reachable[-1].bit_length() - 1
+    chosen: set[str] = set()
+    for i in range(len(streamed), 0, -1):
+        if not (reachable[i - 1] >> total) & 1:  # the i-th constant is needed to reach total
+            chosen.add(streamed[i - 1].name)
+            total -= streamed[i - 1].nbytes
+    return chosen
+
+
 def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray,
-             arena_limit: int | None = None) -> CodegenResult:
+             arena_limit: int | None = None, ram_constants: int = 0) -> CodegenResult:
     """Write model.h, model.c, test_vectors.h and test_vectors.c into ``out_dir``.
 
     The files are written to a temporary sibling directory first and moved into
@@ -224,7 +247,8 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray,
     infos = tuple(LayerInfo(layer.index, layer.op, layer.kernel, layer.summary, layer.macs, layer.scratch_needed,
                             _check_kernels(model, layer) if layer.kernel else dict.fromkeys(KERNEL_SETS, ""))
                   for layer in layers)
-    kernels = [_layer_view(layer, plan, model) for layer in layers if layer.kernel]
+    in_ram = place_in_ram(layers, ram_constants)
+    kernels = [_layer_view(layer, plan, model, in_ram) for layer in layers if layer.kernel]
     rendered = {
         "model.h": env.get_template("model.h.j2").render(
             **common, arena_bytes=plan.size,
@@ -235,6 +259,8 @@ def generate(model: Model, out_dir: Path, name: str, test_inputs: np.ndarray,
             layers=kernels,
             all_layers=layers,
             arena_bytes=plan.size,
+            ram_constants_bytes=sum(c.nbytes for layer in layers for call in layer.variants.values()
+                                    for c in call.consts if c.name in in_ram),
             input_pointer=_tensor_pointer(model, inp.index, plan),
             output_pointer=_tensor_pointer(model, out.index, plan),
         ),

@@ -53,7 +53,7 @@ _DECLS = ("include/tc_kernels.h", "include/tc_params.h")  # prototypes, paramete
 MODEL_C_HEADERS = _DECLS  # what the generated model.c includes from firmware/kernels/, kernels or not
 _BASE = (*_DECLS, "include/tc_requant.h")
 _DSP_H = ("arm/tc_dsp_common.h", "arm/tc_requant_dsp.h", *_BASE)
-_GEMV_H = ("arm/tc_dsp.h", *_DSP_H)
+_GEMV_H = ("arm/tc_dsp.h", "arm/tc_gemv_form.h", *_DSP_H)
 _FIXED = ("include/tc_fixedpoint.h", *_BASE)
 
 
@@ -91,6 +91,10 @@ KERNELS: tuple[Kernel, ...] = (
     Kernel("tc_fully_connected_s8_wide", "dsp", ("arm/tc_fully_connected_s8_wide.c", "arm/tc_gemv_s16.c"),
            _GEMV_H, "tc_fc_wide_params_t", ("FULLY_CONNECTED",),
            "every multiplier in [2^30, 2^31) (ops/fully_connected.py _fc_wide, ops/conv.py wide_gemv)"),
+    Kernel("tc_fully_connected_s8_packed", "dsp", ("arm/tc_fully_connected_s8_wide.c", "arm/tc_gemv_s16.c"),
+           _GEMV_H, "tc_fc_wide_params_t", ("FULLY_CONNECTED",),
+           "as tc_fully_connected_s8_wide, and the packed filter's bounds (ops/fully_connected.py _fc_wide, "
+           "ops/conv.py packed_fits)"),
     Kernel("tc_fully_connected_s8_dsp", "dsp", ("arm/tc_fully_connected_s8_dsp.c",), _GEMV_H, "tc_fc_params_t",
            ("FULLY_CONNECTED",), "any: where tc_fully_connected_s8_wide is refused (a zero multiplier)"),
     Kernel("tc_depthwise_conv2d_s8_planes", "dsp", ("arm/tc_depthwise_conv2d_s8_planes.c",), _DSP_H,

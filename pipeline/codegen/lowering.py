@@ -86,6 +86,9 @@ class Layer:
     staging: Staging | None = None  # optional scratch beyond scratch_bytes (its param starts at 0)
     summary: str = ""  # one line for comments and reports, e.g. "1x8x8x1 -> 1x8x8x8"
     alias: tuple[int, int] | None = None  # (output, input) for ops that only reinterpret memory
+    # Constants the kernel reads once per inference, front to back (each byte one flash access): the
+    # generator may place them in RAM instead (generator.place_in_ram, [codegen] ram_constants_bytes).
+    streamed: tuple[str, ...] = ()
     # Per kernel set other than portable (pipeline/codegen/kernels.py): that build's variant of this
     # layer (its own kernel, parameters and constants, e.g. weights reordered for SMLAD). A set with
     # no entry takes its fallback set's call.

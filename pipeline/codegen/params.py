@@ -193,7 +193,8 @@ STRUCTS: dict[str, Struct] = {s.name: s for s in (
        )),
     _S("tc_gemv_x2_block_t", "The x2 epilogue's constants of one block of 4 output channels, read in this "
        "order.", (
-           Field("bias", "int32_t", "doubled; zeros where the model has none or past the channels", 4),
+           Field("bias", "int32_t", "doubled; zeros where the model has none or past the channels (the packed "
+                 "form: the starting accumulators, in its filter stream)", 4),
            Field("quant", "tc_requant_x2_t", "", 4),
        )),
     _S("tc_gemv_params_t", "The product of one int16 row with `channels` filters: shapes, epilogue constants. "
@@ -205,7 +206,8 @@ STRUCTS: dict[str, Struct] = {s.name: s for s in (
            Field("act", "tc_range_t"),
            Field("bias", "const int32_t *"),
            Field("quant", "const tc_requant_ch_t *"),
-           Field("x2", "const tc_gemv_x2_block_t *"),
+           Field("x2", "const tc_gemv_x2_block_t *", "the packed form (tc_gemv_s8p): its filter stream, which "
+                 "holds each block's constants around its filter"),
        )),
     _S("tc_conv_wide_params_t", "CONV_2D, one group: each output position's patch gathered into int16 scratch "
        "(value + input offset, 0 at padding, pairs in SXTB16 order), then one tc_gemv_params_t product.", (

@@ -100,6 +100,12 @@ void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, 
 void tc_gemv2_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out_a, int8_t *out_b);
 
 /*
+ * The same product with the packed filter of tc_fully_connected_s8_packed: two channels' int8 weights
+ * per int16 (tc_gemv_s16.c, TC_GEMV_PACKED_ROW_PASS); p->blocks a multiple of 4.
+ */
+void tc_gemv_s8p(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out);
+
+/*
  * n int8 (n a multiple of 4, any alignment) widened to int16 + offset in SXTB16 order at dst (4-aligned):
  * per group of four its two words `step` / 4 words apart, each group `step` int16 after the previous
  * one (4: one row; 8: one of tc_gemv2_s16's two rows, interleaved per word); returns where the next

@@ -13,6 +13,10 @@
  *   with a narrower clamp or for a partial last block;
  * - split (any shift): tc_requant_ch, the split form of tc_requant.h's formula.
  * Both epilogues, TC_GEMV_X2_SAT included, are in tc_requant_dsp.h.
+ *
+ * tc_gemv_s8p is the same product with a packed int8 filter (tc_fully_connected_s8_packed, whose
+ * weights are each read once: half the flash bytes of int16); only the row pass differs
+ * (TC_GEMV_PACKED_ROW_PASS), the epilogues are shared.
  */
 #include <stddef.h>
 
@@ -40,6 +44,46 @@
     "cmp %[xp], %[w0]\n\t"                                                                                   \
     "bne 1b\n\t"
 
+/*
+ * The packed row pass: the filter holds two channels' int8 weights in each int16, h = 256 a + b
+ * (a the even channel of a pair, b the odd one: pipeline/codegen/ops/fully_connected.py checks
+ * that h fits). With a row word X = (x0, x1) and a filter word W = (h0, h1):
+ *   SMLAD(W, X)         = 256 (a0 x0 + a1 x1) + (b0 x0 + b1 x1)   into M (a0, a2),
+ *   SMLAD(SXTB16(W), X) =                        b0 x0 + b1 x1    into N (a1, a3),
+ * SXTB16 taking each half's low byte, b, sign-extended. So N is the odd channel's sum and
+ * M - N = 256 times the even one's, exactly when that sum stays below 2^23 in magnitude (the
+ * int32 arithmetic wraps; the generator checks the bound over every int8 row): four MACs per
+ * filter word for two SMLAD and one SXTB16, where widening int8 weights takes two. Per 32 row
+ * values and 4 channels: 4 LDM of the row, 8 LDM of filter words, 32 SXTB16, 64 SMLAD, one end test
+ * (162 cycles for 128 MACs, 1.27 a MAC, before flash wait states).
+ * The accumulators start at (256 bias_a + bias_b, bias_b); the decode leaves the two channels' sums
+ * in a0..a3, doubled (DECODE_X2) for the x2 epilogue or as they are (DECODE_SPLIT).
+ */
+#define TC_GEMV_PAIR(M, N, W, X)                                                                             \
+    "smlad %[" M "], %[" W "], %[" X "], %[" M "]\n\t"                                                        \
+    "sxtb16 %[" W "], %[" W "]\n\t"                                                                          \
+    "smlad %[" N "], %[" W "], %[" X "], %[" N "]\n\t"
+
+#define TC_GEMV_PAIR_ROW(M, N)                                                                               \
+    "ldm %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" TC_GEMV_PAIR(M, N, "w0", "x0") TC_GEMV_PAIR(M, N, "w1", "x1") \
+        TC_GEMV_PAIR(M, N, "w2", "x2") TC_GEMV_PAIR(M, N, "w3", "x3")
+
+#define TC_GEMV_PACKED_8                                                                                     \
+    "ldm %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" TC_GEMV_PAIR_ROW("a0", "a1") TC_GEMV_PAIR_ROW("a2", "a3")
+
+#define TC_GEMV_DECODE(M, N, SHIFT)                                                                          \
+    "sub %[" M "], %[" M "], %[" N "]\n\t"                                                                   \
+    "asr %[" M "], %[" M "], #" SHIFT "\n\t"
+#define TC_GEMV_DECODE_SPLIT TC_GEMV_DECODE("a0", "a1", "8") TC_GEMV_DECODE("a2", "a3", "8")
+#define TC_GEMV_DECODE_X2                                                                                    \
+    TC_GEMV_DECODE("a0", "a1", "7") TC_GEMV_DECODE("a2", "a3", "7") "lsl %[a1], %[a1], #1\n\t"               \
+                                                                    "lsl %[a3], %[a3], #1\n\t"
+
+#define TC_GEMV_PACKED_ROW_PASS(DECODE)                                                                      \
+    "1:\n\t" TC_GEMV_PACKED_8 TC_GEMV_PACKED_8 TC_GEMV_PACKED_8 TC_GEMV_PACKED_8 "ldr %[w0], %[x_end]\n\t"                                     \
+    "cmp %[xp], %[w0]\n\t"                                                                                   \
+    "bne 1b\n\t" DECODE
+
 #define TC_GEMV_REGISTERS                                                                                    \
     register int32_t a0 __asm("r0");                                                                         \
     register int32_t a1 __asm("r1");                                                                         \
@@ -61,48 +105,7 @@
         [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),      \
         [w3] "=&r"(w3)
 
-/* a0..a3 += the row times the next four filters; *w moves past them. */
-static inline __attribute__((always_inline)) void tc_gemv_block4(const int16_t *x, const int16_t **w, int32_t blocks,
-                                                                 int32_t *acc0, int32_t *acc1, int32_t *acc2,
-                                                                 int32_t *acc3)
-{
-    TC_GEMV_REGISTERS;
-    const int16_t *const x_end = x + blocks * 8;
-    a0 = *acc0;
-    a1 = *acc1;
-    a2 = *acc2;
-    a3 = *acc3;
-    xp = x;
-    wp = *w;
-    __asm volatile(TC_GEMV_ROW_PASS : TC_GEMV_OPERANDS : [x_end] "m"(x_end) : "cc", "memory");
-    *w = wp;
-    *acc0 = a0;
-    *acc1 = a1;
-    *acc2 = a2;
-    *acc3 = a3;
-}
-
-TC_ALL_REGISTERS static void tc_gemv_s16_split(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
-{
-    const int32_t channels = p->channels;
-    const int32_t output_offset = p->output_offset;
-    const int32_t act_min = p->act.min;
-    const int32_t act_max = p->act.max;
-    const int32_t *bias = p->bias;
-    const int32_t *q = (const int32_t *)(const void *)p->quant;
-
-    for (int32_t c = 0; c < channels; c += 4) {
-        int32_t a[4];
-        tc_ldrd_w_ia(&bias, &a[0], &a[1]);
-        tc_ldrd_w_ia(&bias, &a[2], &a[3]);
-        tc_gemv_block4(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3]);
-        /* The last block may be partial: channels % 4 of its results are real. */
-        const int32_t n = tc_min_i32(4, channels - c);
-        for (int32_t k = 0; k < n; ++k) {
-            *out++ = tc_requant_ch(a[k], &q, output_offset, act_min, act_max);
-        }
-    }
-}
+#define TC_GEMV_BLOCK4(ROW_PASS) __asm volatile(ROW_PASS : TC_GEMV_OPERANDS : [x_end] "m"(x_end) : "cc", "memory")
 
 /*
  * Whole blocks of 4 channels with the x2 epilogue and the full int8 range (one SSAT), all in
@@ -110,77 +113,62 @@ TC_ALL_REGISTERS static void tc_gemv_s16_split(const tc_gemv_params_t *p, const 
  * LDM of (multiplier, right, round_zp) and six instructions (tc_requantize_x2, SSAT, STRB). The
  * pointers that outlive a row pass live in a stack frame.
  */
-TC_ALL_REGISTERS static void tc_gemv_s16_x2_sat(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out,
-                               int32_t whole_blocks)
-{
-    struct {
-        const int16_t *x, *x_end;
-        const tc_gemv_x2_block_t *blk;
-        int8_t *out, *out_end;
-    } f = {x, x + p->blocks * 8, p->x2, out, out + 4 * whole_blocks};
-    TC_GEMV_REGISTERS;
-    wp = w;
+#define TC_GEMV_X2_SAT_BLOCKS(ROW_PASS)                                                                      \
+    __asm volatile("3:\n\t"                                                                                  \
+                   "ldr %[xp], %[fx]\n\t"                                                                    \
+                   "ldr %[w0], %[blk]\n\t"                                                                   \
+                   "ldm %[w0]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"                                            \
+                   "str %[w0], %[blk]\n\t" ROW_PASS "ldr %[w0], %[blk]\n\t"                                  \
+                   "ldr %[w1], %[out]\n\t" TC_GEMV_X2_SAT("a0") TC_GEMV_X2_SAT("a1") TC_GEMV_X2_SAT("a2")    \
+                       TC_GEMV_X2_SAT("a3") "str %[w0], %[blk]\n\t"                                          \
+                                            "str %[w1], %[out]\n\t"                                          \
+                                            "ldr %[w2], %[out_end]\n\t"                                      \
+                                            "cmp %[w1], %[w2]\n\t"                                           \
+                                            "bne 3b"                                                         \
+                   : TC_GEMV_OPERANDS, [blk] "+m"(f.blk), [out] "+m"(f.out)                                  \
+                   : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_end] "m"(f.out_end)                           \
+                   : "cc", "memory")
 
-    __asm volatile("3:\n\t"
-                   "ldr %[xp], %[fx]\n\t"
-                   "ldr %[w0], %[blk]\n\t"
-                   "ldm %[w0]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
-                   "str %[w0], %[blk]\n\t" TC_GEMV_ROW_PASS
-                   "ldr %[w0], %[blk]\n\t"
-                   "ldr %[w1], %[out]\n\t" TC_GEMV_X2_SAT("a0") TC_GEMV_X2_SAT("a1") TC_GEMV_X2_SAT("a2")
-                       TC_GEMV_X2_SAT("a3")
-                   "str %[w0], %[blk]\n\t"
-                   "str %[w1], %[out]\n\t"
-                   "ldr %[w2], %[out_end]\n\t"
-                   "cmp %[w1], %[w2]\n\t"
-                   "bne 3b"
-                   : TC_GEMV_OPERANDS, [blk] "+m"(f.blk), [out] "+m"(f.out)
-                   : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_end] "m"(f.out_end)
-                   : "cc", "memory");
-}
+/*
+ * The same for the packed form, whose constants are in its filter stream (pipeline/codegen/ops/conv.py
+ * wide_gemv): per block one LDM of its starting accumulators at wp, the row pass, then wp is at the
+ * block's four tc_requant_x2_t: two LDM of two channels' constants each, and one STR of the four
+ * bytes (BFI). No pointer but the output's lives in the frame.
+ */
+#define TC_GEMV_X2_SAT_PAIR(A, B)                                                                            \
+    "ldm %[wp]!, {%[x0], %[x1], %[x2], %[x3], %[w2], %[w3]}\n\t" TC_X2_SAT_IN_PLACE(A, "x0", "x1", "x2")           \
+        TC_X2_SAT_IN_PLACE(B, "x3", "w2", "w3")
 
-/* The x2 epilogue in C: blocks [first, last) of channels, the last one possibly partial. */
-static inline __attribute__((always_inline)) void tc_gemv_s16_x2(const tc_gemv_params_t *p, const int16_t *x,
-                                                                 const int16_t *w, int8_t *out, int32_t first,
-                                                                 int32_t mode)
-{
-    const tc_range_t act = p->act;
-    w += first * 4 * p->blocks * 8;
-    out += first * 4;
-    for (int32_t c = first * 4; c < p->channels; c += 4) {
-        const tc_gemv_x2_block_t *blk = &p->x2[c >> 2];
-        int32_t a[4] = {blk->bias[0], blk->bias[1], blk->bias[2], blk->bias[3]};
-        tc_gemv_block4(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3]);
-        const int32_t n = tc_min_i32(4, p->channels - c);
-        for (int32_t k = 0; k < n; ++k) {
-            *out++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k], &blk->quant[k]), act, mode);
-        }
-    }
-}
+#define TC_GEMV_X2_SAT_STREAM                                                                                \
+    __asm volatile("3:\n\t"                                                                                  \
+                   "ldr %[xp], %[fx]\n\t"                                                                    \
+                   "ldm %[wp]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TC_GEMV_PACKED_ROW_PASS(TC_GEMV_DECODE_X2)  \
+                   "ldr %[w1], %[out]\n\t" TC_GEMV_X2_SAT_PAIR("a0", "a1") TC_GEMV_X2_SAT_PAIR("a2", "a3")   \
+                   "bfi %[a0], %[a1], #8, #8\n\t"                                                            \
+                   "bfi %[a0], %[a2], #16, #8\n\t"                                                           \
+                   "bfi %[a0], %[a3], #24, #8\n\t"                                                           \
+                   "str %[a0], [%[w1]], #4\n\t"                                                              \
+                   "str %[w1], %[out]\n\t"                                                                   \
+                   "ldr %[w2], %[out_end]\n\t"                                                               \
+                   "cmp %[w1], %[w2]\n\t"                                                                    \
+                   "bne 3b"                                                                                  \
+                   : TC_GEMV_OPERANDS, [out] "+m"(f.out)                                                     \
+                   : [fx] "m"(f.x), [x_end] "m"(f.x_end), [out_end] "m"(f.out_end)                           \
+                   : "cc", "memory")
 
-TC_ALL_REGISTERS void tc_gemv_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out)
-{
-    if (p->x2 == NULL) {
-        tc_gemv_s16_split(p, x, w, out);
-        return;
-    }
-    switch (tc_act_mode(p->act)) {
-    case 2: {
-        const int32_t whole_blocks = p->channels >> 2;
-        if (whole_blocks > 0) {
-            tc_gemv_s16_x2_sat(p, x, w, out, whole_blocks);
-        }
-        tc_gemv_s16_x2(p, x, w, out, whole_blocks, 2); /* the partial block, if any */
-        break;
-    }
-    case 1:
-        tc_gemv_s16_x2(p, x, w, out, 0, 1);
-        break;
-    default:
-        tc_gemv_s16_x2(p, x, w, out, 0, 0);
-        break;
-    }
-}
+/* The functions of one filter form each (the body is tc_gemv_form.h): so that every function holds
+ * only its own row pass, as without optimization gcc keeps every branch and runs out of registers. */
+#define TC_GEMV_PACKED 0
+#define TC_GEMV_FN(name) name##_s16
+#include "tc_gemv_form.h"
+#undef TC_GEMV_PACKED
+#undef TC_GEMV_FN
+
+#define TC_GEMV_PACKED 1
+#define TC_GEMV_FN(name) name##_s8p
+#include "tc_gemv_form.h"
+#undef TC_GEMV_PACKED
+#undef TC_GEMV_FN
 
 /*
  * Two rows at once (tc_gemv2_s16): each filter word loaded feeds two SMLADs, one per row. The rows

@@ -57,6 +57,10 @@ void tc_conv2d_s8_wide(const tc_conv_wide_params_t *p, const int8_t *input, cons
                        int8_t *scratch, int8_t *output);
 void tc_fully_connected_s8_wide(const tc_fc_wide_params_t *p, const int8_t *input, const int16_t *filter,
                                 int8_t *scratch, int8_t *output);
+/* DSP build: FULLY_CONNECTED with two channels' int8 weights packed in each int16 (256 a + b), read once:
+ * half the filter bytes of the int16 form (pipeline/codegen/ops/fully_connected.py _fc_packed). */
+void tc_fully_connected_s8_packed(const tc_fc_wide_params_t *p, const int8_t *input, const int16_t *filter,
+                                  int8_t *scratch, int8_t *output);
 
 /* DSP build: ADD of two same-shape inputs, each input's rescaling a generated table. */
 void tc_add_s8_tables(const tc_add_tables_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);

@@ -204,7 +204,7 @@ typedef struct {
 
 /* The x2 epilogue's constants of one block of 4 output channels, read in this order. */
 typedef struct {
-    int32_t bias[4]; /* doubled; zeros where the model has none or past the channels */
+    int32_t bias[4]; /* doubled; zeros where the model has none or past the channels (the packed form: the starting accumulators, in its filter stream) */
     tc_requant_x2_t quant[4];
 } tc_gemv_x2_block_t;
 
@@ -218,7 +218,7 @@ typedef struct {
     tc_range_t act;
     const int32_t *bias;
     const tc_requant_ch_t *quant;
-    const tc_gemv_x2_block_t *x2;
+    const tc_gemv_x2_block_t *x2; /* the packed form (tc_gemv_s8p): its filter stream, which holds each block's constants around its filter */
 } tc_gemv_params_t;
 
 /* CONV_2D, one group: each output position's patch gathered into int16 scratch (value + input offset, 0 at

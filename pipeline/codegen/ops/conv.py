@@ -92,8 +92,43 @@ def x2_epilogue_fits(weights: np.ndarray, bias: np.ndarray | None, shift: list[i
     return int(bound) < X2_ACC_BOUND and 2 * int(np.abs(weights).max(initial=0)) <= 32767
 
 
+# tc_gemv_s8p recovers each pair's even-channel sum from 256 times it in int32 (tc_gemv_s16.c); its
+# loop takes 32 row values a step.
+PACKED_EVEN_BOUND = 1 << 23
+PACKED_BLOCK = 4 * WIDE_BLOCK
+
+
+def packed_fits(weights: np.ndarray, bias: np.ndarray | None, input_offset: int) -> bool:
+    """Whether tc_gemv_s8p takes a product: its row padded to PACKED_BLOCK at most a quarter longer
+    than to WIDE_BLOCK (a row of 8: tc_gemv_s16's 8 values beat 32 with 24 zeros), each odd
+    channel's weights int8 and 256 * even + odd within int16 (the packed filter), and each even
+    channel's bias plus row times filter below 2^23 in magnitude for every int8 row (values in
+    [-128, 127] + input_offset)."""
+    if 4 * _round_up(weights.shape[1], PACKED_BLOCK) > 5 * _round_up(weights.shape[1], WIDE_BLOCK):
+        return False
+    w = np.zeros((_round_up(weights.shape[0], 2), weights.shape[1]), dtype=np.int64)
+    w[:weights.shape[0]] = weights
+    even, odd = w[0::2], w[1::2]
+    packed = 256 * even + odd
+    if odd.min(initial=0) < -128 or odd.max(initial=0) > 127 or packed.min(initial=0) < -32768 \
+            or packed.max(initial=0) > 32767:
+        return False
+    lo, hi = -128 + input_offset, 127 + input_offset
+    b = np.zeros(w.shape[0], dtype=np.int64)
+    if bias is not None:
+        b[:weights.shape[0]] = bias
+    top = np.maximum(even * lo, even * hi).sum(axis=1) + b[0::2]
+    bottom = np.minimum(even * lo, even * hi).sum(axis=1) + b[0::2]
+    return int(max(top.max(initial=0), -bottom.min(initial=0))) < PACKED_EVEN_BOUND
+
+
+def _to_int32(values: np.ndarray) -> np.ndarray:
+    """Wrapped to int32, as the M4's accumulators wrap."""
+    return (values + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
 def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None, mult: list[int],
-              shift: list[int], output_offset: int, act: dict[str, int]
+              shift: list[int], output_offset: int, act: dict[str, int], packed: bool = False
               ) -> tuple[dict[str, object], list[ConstArray], int] | None:
     """The tc_gemv_params_t, its constants and the row length of an int16 product.
 
@@ -106,35 +141,60 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
     requantization constants are padded to the channel blocks. Where x2_epilogue_fits, filter and
     bias are doubled and the epilogue is tc_requantize_x2's (x2: tc_gemv_x2_block_t per block of
     four channels); otherwise tc_requant_ch's split form (bias, quant).
+
+    packed (where packed_fits): tc_gemv_s8p's filter instead, 256 * even + odd channel per int16,
+    per block of four channels, per 8 row values, per pair; the row padded to PACKED_BLOCK values
+    (its loop's step); the accumulators start at (256 * even bias + odd bias, odd bias) per pair, not
+    doubled (tc_gemv_s8p's decode doubles the sums for x2). With x2, each block's starting
+    accumulators, filter and tc_requant_x2_t follow each other in one stream (x2 points at it too),
+    so that the block loop walks one pointer.
     """
     if any(not (1 << 30) <= m < (1 << 31) for m in mult) or np.abs(weights).max(initial=0) > 32767:
         return None
     x2 = x2_epilogue_fits(weights, bias, shift)
-    scale = 2 if x2 else 1
+    scale = 2 if x2 and not packed else 1
     channels, row = weights.shape
-    padded_row, padded_channels = _round_up(row, WIDE_BLOCK), _round_up(channels, WIDE_CHANNELS)
+    padded_row = _round_up(row, PACKED_BLOCK if packed else WIDE_BLOCK)
+    padded_channels = _round_up(channels, WIDE_CHANNELS)
     w = np.zeros((padded_channels, padded_row), dtype=np.int64)
     w[:channels, :row] = scale * weights
     slots = sxtb16_order(padded_row)
     permuted = np.empty_like(w)
     permuted[:, slots] = w  # value k goes to slot(k)
-    layout = permuted.reshape(padded_channels // WIDE_CHANNELS, WIDE_CHANNELS, padded_row // WIDE_BLOCK,
-                              WIDE_BLOCK // 2, 2).transpose(0, 2, 3, 1, 4)
     b = np.zeros(padded_channels, dtype=np.int64)
     if bias is not None:
         b[:channels] = scale * bias.astype(np.int64)
-    filter16 = ctx.const("filter_s16", layout, "int16_t")
+    channel_blocks = padded_channels // WIDE_CHANNELS
+    if packed:
+        pairs = 256 * permuted[0::2] + permuted[1::2]
+        layout = pairs.reshape(channel_blocks, 2, padded_row // WIDE_BLOCK, WIDE_BLOCK).transpose(0, 2, 1, 3)
+        b = _to_int32(np.stack([256 * b[0::2] + b[1::2], b[1::2]], axis=1).reshape(-1))
+    else:
+        layout = permuted.reshape(channel_blocks, WIDE_CHANNELS, padded_row // WIDE_BLOCK,
+                                  WIDE_BLOCK // 2, 2).transpose(0, 2, 3, 1, 4)
     if x2:
         # tc_gemv_x2_block_t: per block of four channels, their four biases, then per channel
         # tc_requant_x2_t (multiplier, right shift, rounding constant with the zero point).
         quant = np.zeros((padded_channels, len(STRUCTS["tc_requant_x2_t"].fields)), dtype=np.int64)
         for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
             quant[c] = (m, -s, (1 << (-s - 1)) + output_offset * (1 << -s))
-        blocks_x2 = np.concatenate([b.reshape(-1, WIDE_CHANNELS), quant.reshape(-1, 3 * WIDE_CHANNELS)], axis=1)
-        epilogue = ctx.const("epilogue_x2", blocks_x2, "int32_t")
-        consts = [filter16, epilogue]
-        pointers = {"bias": "NULL", "quant": "NULL", "x2": f"(const tc_gemv_x2_block_t *)(const void *){epilogue.name}"}
+        bias_words, quant_words = b.reshape(-1, WIDE_CHANNELS), quant.reshape(-1, 3 * WIDE_CHANNELS)
+        if packed:
+            # One stream, read front to back: per block its four starting accumulators, its filter,
+            # its four tc_requant_x2_t (the int32 words as int16 halves, little-endian).
+            def halves(words: np.ndarray) -> np.ndarray:
+                return words.astype(np.int32).view(np.int16).astype(np.int64)
+            stream = np.concatenate([halves(bias_words), layout.reshape(channel_blocks, -1), halves(quant_words)],
+                                    axis=1)
+            consts = [ctx.const("filter_s8p", stream, "int16_t")]
+            x2_blocks = f"(const tc_gemv_x2_block_t *)(const void *){consts[0].name}"
+        else:
+            epilogue = ctx.const("epilogue_x2", np.concatenate([bias_words, quant_words], axis=1), "int32_t")
+            consts = [ctx.const("filter_s16", layout, "int16_t"), epilogue]
+            x2_blocks = f"(const tc_gemv_x2_block_t *)(const void *){epilogue.name}"
+        pointers = {"bias": "NULL", "quant": "NULL", "x2": x2_blocks}
     else:
+        filter16 = ctx.const("filter_s8p" if packed else "filter_s16", layout, "int16_t")
         split = np.zeros((padded_channels, len(STRUCTS["tc_requant_ch_t"].fields)), dtype=np.int64)
         for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
             right = max(-s, 0)

@@ -6,7 +6,7 @@ import numpy as np
 
 from pipeline.codegen.lowering import Layer, LoweringContext, ScratchRef, lowering, shape_text
 from pipeline.codegen.ops.common import act_range
-from pipeline.codegen.ops.conv import wide_gemv
+from pipeline.codegen.ops.conv import packed_fits, wide_gemv
 from pipeline.codegen.quant import conv_multipliers
 
 
@@ -46,18 +46,23 @@ def fully_connected(ctx: LoweringContext) -> Layer:
 
 
 def _fc_wide(ctx: LoweringContext, layer: Layer, mult: list[int], shift: list[int]) -> Layer | None:
-    """The DSP build's FULLY_CONNECTED: tc_fully_connected_s8_wide, filter + filter offset as int16
-    (|filter + offset| <= 255); None (the portable call) when a multiplier is zero."""
+    """The DSP build's FULLY_CONNECTED: tc_fully_connected_s8_packed where packed_fits (two channels'
+    int8 weights per int16: every weight is read once per row, from flash, so half the bytes of the
+    int16 form), else tc_fully_connected_s8_wide, filter + filter offset as int16 (|filter + offset|
+    <= 255); None (the portable call) when a multiplier is zero."""
     flt = ctx.input(1)
     p = layer.params
     weights = flt.array().astype(np.int64).reshape(flt.shape[0], -1) + p["filter_offset"]
     bias = ctx.input(2).array() if ctx.has_input(2) else None
-    wide = wide_gemv(ctx, weights, bias, mult, shift, p["output_offset"], p["act"])
+    packed = packed_fits(weights, bias, p["input_offset"])
+    wide = wide_gemv(ctx, weights, bias, mult, shift, p["output_offset"], p["act"], packed)
     if wide is None:
         return None
     gemv, consts, row = wide
     params = {"batches": p["batches"], "input_depth": p["input_depth"], "input_offset": p["input_offset"],
               "gemv": gemv}
-    return layer.variant(kernel="tc_fully_connected_s8_wide", params_type="tc_fc_wide_params_t",
-                         params=params, args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
-                         consts=consts, scratch_bytes=row * 2)
+    return layer.variant(kernel="tc_fully_connected_s8_packed" if packed else "tc_fully_connected_s8_wide",
+                         params_type="tc_fc_wide_params_t", params=params,
+                         args=[layer.args[0], consts[0].name, ScratchRef(layer.index), layer.args[3]],
+                         consts=consts, scratch_bytes=row * 2,
+                         streamed=tuple(c.name for c in consts) if p["batches"] == 1 else ())
