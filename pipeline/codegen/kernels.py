@@ -53,7 +53,8 @@ _DECLS = ("include/tc_kernels.h", "include/tc_params.h")  # prototypes, paramete
 MODEL_C_HEADERS = _DECLS  # what the generated model.c includes from firmware/kernels/, kernels or not
 _BASE = (*_DECLS, "include/tc_requant.h")
 _DSP_H = ("arm/tc_dsp_common.h", "arm/tc_requant_dsp.h", *_BASE)
-_GEMV_H = ("arm/tc_dsp.h", "arm/tc_gemv_form.h", *_DSP_H)
+_GEMV_H = ("arm/tc_dsp.h", *_DSP_H)
+_GEMV_FORM_H = ("arm/tc_gemv_form.h", *_GEMV_H)  # the kernels built with arm/tc_gemv_s16.c
 _FIXED = ("include/tc_fixedpoint.h", *_BASE)
 
 
@@ -83,16 +84,16 @@ KERNELS: tuple[Kernel, ...] = (
     _portable("tc_mean_s8", "tc_mean_params_t", ("MEAN",)),
     _portable("tc_pad_s8", "tc_pad_params_t", ("PAD", "PADV2"), _DECLS),
     _portable("tc_concatenation_s8", "tc_concat_params_t", ("CONCATENATION",), _DECLS),
-    Kernel("tc_conv2d_s8_wide", "dsp", ("arm/tc_conv2d_s8_wide.c", "arm/tc_gemv_s16.c"), _GEMV_H,
+    Kernel("tc_conv2d_s8_wide", "dsp", ("arm/tc_conv2d_s8_wide.c", "arm/tc_gemv_s16.c"), _GEMV_FORM_H,
            "tc_conv_wide_params_t", ("CONV_2D",),
            "one group; every multiplier in [2^30, 2^31) (ops/conv.py _conv_wide, wide_gemv)"),
     Kernel("tc_conv2d_s8_dsp", "dsp", ("arm/tc_conv2d_s8_dsp.c",), _GEMV_H, "tc_conv_params_t", ("CONV_2D",),
            "any: where tc_conv2d_s8_wide is refused (grouped, a zero multiplier)"),
     Kernel("tc_fully_connected_s8_wide", "dsp", ("arm/tc_fully_connected_s8_wide.c", "arm/tc_gemv_s16.c"),
-           _GEMV_H, "tc_fc_wide_params_t", ("FULLY_CONNECTED",),
+           _GEMV_FORM_H, "tc_fc_wide_params_t", ("FULLY_CONNECTED",),
            "every multiplier in [2^30, 2^31) (ops/fully_connected.py _fc_wide, ops/conv.py wide_gemv)"),
     Kernel("tc_fully_connected_s8_packed", "dsp", ("arm/tc_fully_connected_s8_wide.c", "arm/tc_gemv_s16.c"),
-           _GEMV_H, "tc_fc_wide_params_t", ("FULLY_CONNECTED",),
+           _GEMV_FORM_H, "tc_fc_wide_params_t", ("FULLY_CONNECTED",),
            "as tc_fully_connected_s8_wide, and the packed filter's bounds (ops/fully_connected.py _fc_wide, "
            "ops/conv.py packed_fits)"),
     Kernel("tc_fully_connected_s8_dsp", "dsp", ("arm/tc_fully_connected_s8_dsp.c",), _GEMV_H, "tc_fc_params_t",

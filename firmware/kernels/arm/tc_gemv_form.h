@@ -102,7 +102,8 @@ static inline __attribute__((always_inline)) void TC_GEMV_FN(tc_gemv_x2)(const t
         const int32_t *bias = (const int32_t *)(const void *)w;
         w += 8;
 #else
-        const int32_t *bias = p->x2[c >> 2].bias;
+        const tc_gemv_x2_block_t *blk = &p->x2[c >> 2];
+        const int32_t *bias = blk->bias;
 #endif
         int32_t a[4] = {bias[0], bias[1], bias[2], bias[3]};
         TC_GEMV_FN(tc_gemv_block4)(x, &w, p->blocks, &a[0], &a[1], &a[2], &a[3], 1);
@@ -110,7 +111,7 @@ static inline __attribute__((always_inline)) void TC_GEMV_FN(tc_gemv_x2)(const t
         const tc_requant_x2_t *quant = (const tc_requant_x2_t *)(const void *)w;
         w += 24;
 #else
-        const tc_requant_x2_t *quant = p->x2[c >> 2].quant;
+        const tc_requant_x2_t *quant = blk->quant;
 #endif
         const int32_t n = tc_min_i32(4, p->channels - c);
         for (int32_t k = 0; k < n; ++k) {
