@@ -275,27 +275,6 @@ static inline __attribute__((always_inline)) void tc_gemv2_block4(const int16_t 
     a[7] = b3;
 }
 
-/* The split epilogue, both rows: each channel's constants are walked once per row. */
-TC_ALL_REGISTERS static void tc_gemv2_s16_split(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w,
-                                                int8_t *out_a, int8_t *out_b)
-{
-    const int32_t *q = (const int32_t *)(const void *)p->quant;
-
-    for (int32_t c = 0; c < p->channels; c += 4) {
-        int32_t a[8];
-        for (int32_t k = 0; k < 4; ++k) {
-            a[k] = a[k + 4] = p->bias[c + k];
-        }
-        tc_gemv2_block4(x, &w, p->blocks, a);
-        const int32_t n = tc_min_i32(4, p->channels - c);
-        for (int32_t k = 0; k < n; ++k) {
-            const int32_t *qb = q;
-            *out_a++ = tc_requant_ch(a[k], &q, p->output_offset, p->act.min, p->act.max);
-            *out_b++ = tc_requant_ch(a[k + 4], &qb, p->output_offset, p->act.min, p->act.max);
-        }
-    }
-}
-
 /* Channel k of both rows: its tc_requant_x2_t loaded once (LDM into xa, xb, w1) for both accumulators. */
 #define TC_GEMV2_X2_SAT(K)                                                                                   \
     "ldm %[w0]!, {%[xa], %[xb], %[w1]}\n\t" TC_X2_SAT_IN_PLACE("a" K, "xa", "xb", "w1")                      \
@@ -349,29 +328,38 @@ TC_ALL_REGISTERS static void tc_gemv2_s16_x2_sat(const tc_gemv_params_t *p, cons
 }
 
 /*
- * The x2 epilogue in C, both rows: blocks [first, last) of channels, the last one possibly partial.
- * One function for every clamp mode (the mode tested per output), so that the row pass is not copied
- * once more per mode: it runs for layers with a narrower clamp and for a partial last block only.
+ * Both rows in C, blocks [first, last) of channels, the last one possibly partial: the x2 epilogue
+ * with any clamp (mode) or the split one (each channel's constants walked once per row). One
+ * function for both and every mode, so that the row pass is not copied once more for each: it runs
+ * for layers with a narrower clamp, a partial last block or the split epilogue only.
  */
-TC_ALL_REGISTERS static __attribute__((noinline)) void tc_gemv2_s16_x2(const tc_gemv_params_t *p, const int16_t *x,
-                                                                       const int16_t *w, int8_t *out_a, int8_t *out_b,
-                                                                       int32_t first, int32_t mode)
+TC_ALL_REGISTERS static __attribute__((noinline)) void tc_gemv2_s16_c(const tc_gemv_params_t *p, const int16_t *x,
+                                                                      const int16_t *w, int8_t *out_a, int8_t *out_b,
+                                                                      int32_t first, int32_t mode)
 {
     const tc_range_t act = p->act;
+    const int32_t *q = (const int32_t *)(const void *)p->quant;
     w += first * 4 * p->blocks * 8;
     out_a += first * 4;
     out_b += first * 4;
     for (int32_t c = first * 4; c < p->channels; c += 4) {
-        const tc_gemv_x2_block_t *blk = &p->x2[c >> 2];
+        const tc_gemv_x2_block_t *blk = p->x2 == NULL ? NULL : &p->x2[c >> 2];
+        const int32_t *bias = blk == NULL ? &p->bias[c] : blk->bias;
         int32_t a[8];
         for (int32_t k = 0; k < 4; ++k) {
-            a[k] = a[k + 4] = blk->bias[k];
+            a[k] = a[k + 4] = bias[k];
         }
         tc_gemv2_block4(x, &w, p->blocks, a);
         const int32_t n = tc_min_i32(4, p->channels - c);
         for (int32_t k = 0; k < n; ++k) {
-            *out_a++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k], &blk->quant[k]), act, mode);
-            *out_b++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k + 4], &blk->quant[k]), act, mode);
+            if (blk != NULL) {
+                *out_a++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k], &blk->quant[k]), act, mode);
+                *out_b++ = (int8_t)tc_clamp_act(tc_requantize_x2(a[k + 4], &blk->quant[k]), act, mode);
+            } else {
+                const int32_t *qb = q;
+                *out_a++ = tc_requant_ch(a[k], &q, p->output_offset, act.min, act.max);
+                *out_b++ = tc_requant_ch(a[k + 4], &qb, p->output_offset, act.min, act.max);
+            }
         }
     }
 }
@@ -379,16 +367,12 @@ TC_ALL_REGISTERS static __attribute__((noinline)) void tc_gemv2_s16_x2(const tc_
 TC_ALL_REGISTERS void tc_gemv2_s16(const tc_gemv_params_t *p, const int16_t *x, const int16_t *w, int8_t *out_a,
                                    int8_t *out_b)
 {
-    if (p->x2 == NULL) {
-        tc_gemv2_s16_split(p, x, w, out_a, out_b);
-        return;
-    }
     const int32_t mode = tc_act_mode(p->act);
-    const int32_t whole_blocks = mode == 2 ? p->channels >> 2 : 0;
+    const int32_t whole_blocks = p->x2 != NULL && mode == 2 ? p->channels >> 2 : 0;
     if (whole_blocks > 0) {
         tc_gemv2_s16_x2_sat(p, x, w, out_a, out_b, whole_blocks);
     }
-    if (whole_blocks * 4 < p->channels) { /* a narrower clamp, or the partial block */
-        tc_gemv2_s16_x2(p, x, w, out_a, out_b, whole_blocks, mode);
+    if (whole_blocks * 4 < p->channels) { /* the split epilogue, a narrower clamp, or the partial block */
+        tc_gemv2_s16_c(p, x, w, out_a, out_b, whole_blocks, mode);
     }
 }
