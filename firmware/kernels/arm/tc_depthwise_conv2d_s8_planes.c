@@ -7,15 +7,18 @@
  * the bias: see tc_dw_fill_plane), so the inner loops need no bounds checks, and two
  * horizontally adjacent taps of one row are one word for SMLAD. The filter
  * and the bias come from the generator doubled, the filter channel-major as
- * int16 ([c][ky][kx]), so that the accumulator is 2 * acc (|acc| < 2^30,
- * checked there) as tc_requantize_x2 wants it.
+ * int16, so that the accumulator is 2 * acc (|acc| < 2^30, checked there) as
+ * tc_requantize_x2 wants it.
  *
  * 3x3, no dilation, stride 1 or 2: two outputs of a row per pass, the filter
- * rows held in registers as int16 pairs (w0, w1) and (w1, w2):
+ * rows held in registers as int16 pairs (w0, w1) and (w1, w2), which the
+ * generator lays out per channel in the pass's orientation (transposed or not,
+ * see below): [c][(w0, w1) of rows 0..2, then (w1, w2) of rows 0..2]:
  *   stride 1: out0 = (p0,p1).(w0,w1) + p2*w2      out1 = p1*w0 + (p2,p3).(w1,w2)
  *   stride 2: out0 = (p0,p1).(w0,w1) + p2*w2      out1 = (p2,p3).(w0,w1) + p4*w2
  * six MACs from two or three word loads and four SMLAD/SMLAxy per filter row.
- * Any other filter: a plain tap loop over the plane (SMLABB).
+ * Any other filter: a plain tap loop over the plane (SMLABB), the filter
+ * [c][ky][kx].
  *
  * The 3x3 pass runs along the longer output dimension (kws: 25 rows of 5),
  * on a transposed plane (and filter) when that is the height.
@@ -33,17 +36,47 @@
 
 static int32_t tc_even(int32_t n) { return (n + 1) & ~1; }
 
-/* n int8 from src, src_step apart, to n contiguous int16 at dst. */
+/*
+ * n int8 from src, src_step apart, to n contiguous int16 at dst. Eight per pass in assembly once dst
+ * is word-aligned (the padding makes it odd): the byte loads pipeline (register offsets), PKHBT
+ * pairs them, two STRD store them (gcc 12 issues a BFI pair per halfword pair and, unrolled, keeps
+ * the bytes on the stack).
+ */
 static inline void tc_dw_copy_line(const int8_t *src, int32_t src_step, int32_t n, int16_t *dst)
 {
-    for (; n >= 4; n -= 4) {
-        const int16_t a = src[0], b = src[src_step], d = src[2 * src_step], e = src[3 * src_step];
-        dst[0] = a;
-        dst[1] = b;
-        dst[2] = d;
-        dst[3] = e;
-        dst += 4;
-        src += 4 * src_step;
+    if (n > 0 && ((uintptr_t)dst & 2u) != 0u) {
+        *dst++ = *src;
+        src += src_step;
+        --n;
+    }
+    if (n >= 8) {
+        const int16_t *end = &dst[n & ~7];
+        const int32_t step2 = 2 * src_step, step3 = 3 * src_step;
+        int32_t t0, t1, t2, t3, t4, t5;
+        __asm volatile("1:\n\t"
+                       "ldrsb %[t0], [%[s]]\n\t"
+                       "ldrsb %[t1], [%[s], %[st]]\n\t"
+                       "ldrsb %[t2], [%[s], %[st2]]\n\t"
+                       "ldrsb %[t3], [%[s], %[st3]]\n\t"
+                       "add %[s], %[s], %[st], lsl #2\n\t"
+                       "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
+                       "pkhbt %[t2], %[t2], %[t3], lsl #16\n\t"
+                       "ldrsb %[t1], [%[s]]\n\t"
+                       "ldrsb %[t3], [%[s], %[st]]\n\t"
+                       "ldrsb %[t4], [%[s], %[st2]]\n\t"
+                       "ldrsb %[t5], [%[s], %[st3]]\n\t"
+                       "add %[s], %[s], %[st], lsl #2\n\t"
+                       "pkhbt %[t1], %[t1], %[t3], lsl #16\n\t"
+                       "pkhbt %[t4], %[t4], %[t5], lsl #16\n\t"
+                       "strd %[t0], %[t2], [%[d]], #8\n\t"
+                       "strd %[t1], %[t4], [%[d]], #8\n\t"
+                       "cmp %[d], %[end]\n\t"
+                       "bne 1b"
+                       : [s] "+r"(src), [d] "+r"(dst), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),
+                         [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
+                       : [st] "r"(src_step), [st2] "r"(step2), [st3] "r"(step3), [end] "r"(end)
+                       : "cc", "memory");
+        n &= 7;
     }
     for (; n > 0; --n) {
         *dst++ = *src;
@@ -92,19 +125,77 @@ static inline __attribute__((always_inline)) void tc_dw_requant_lines(const int3
                                                                        int32_t fast, int32_t mode, int8_t *o,
                                                                        int32_t line_step, int32_t step)
 {
-    const tc_dw_quant_t quant = *q;
+    /* Only the form in use is set (tc_depthwise_conv2d_s8_planes). */
+    const tc_requant_x2_t x2 = fast ? q->x2 : (tc_requant_x2_t){0, 0, 0};
+    const tc_requant_split_t split = fast ? (tc_requant_split_t){0, 0, 0, 0, 0} : q->split;
+    const int32_t output_offset = q->output_offset;
+    const tc_range_t act = q->act;
     for (; lines > 0; --lines) {
         int8_t *ol = o;
         for (int32_t n = line_len; n > 0; --n) {
             const int32_t a = *acc++;
-            const int32_t v = fast ? tc_requantize_x2(a, &quant.x2)
-                                   : tc_requantize_split(a >> 1, &quant.split) + quant.output_offset;
-            *ol = (int8_t)tc_clamp_act(v, quant.act, fast ? mode : 0);
+            const int32_t v = fast ? tc_requantize_x2(a, &x2) : tc_requantize_split(a >> 1, &split) + output_offset;
+            *ol = (int8_t)tc_clamp_act(v, act, fast ? mode : 0);
             ol += step;
         }
         o += line_step;
     }
 }
+
+/*
+ * x2 with the clamp of mode 2 (CLAMP empty) or 1 (CLAMP_MIN), two outputs of a line per pass in
+ * assembly: one LDRD, the two results' steps interleaved (gcc 12 loads them apart and unpipelined).
+ */
+#define TC_DW_CLAMP_MIN(A) "cmp %[" A "], %[min]\n\tit lt\n\tmovlt %[" A "], %[min]\n\t"
+#define TC_DW_X2_PAIRS(CLAMP_A0, CLAMP_A1)                                                                   \
+    __asm volatile("1:\n\t"                                                                                  \
+                   "ldrd %[a0], %[a1], [%[acc]], #8\n\t"                                                     \
+                   "smmulr %[a0], %[a0], %[m]\n\t"                                                            \
+                   "smmulr %[a1], %[a1], %[m]\n\t"                                                            \
+                   "sub %[a0], %[a0], %[a0], lsr #31\n\t"                                                     \
+                   "sub %[a1], %[a1], %[a1], lsr #31\n\t"                                                     \
+                   "add %[a0], %[a0], %[rz]\n\t"                                                              \
+                   "add %[a1], %[a1], %[rz]\n\t"                                                              \
+                   "asr %[a0], %[a0], %[sh]\n\t"                                                              \
+                   "asr %[a1], %[a1], %[sh]\n\t"                                                              \
+                   "ssat %[a0], #8, %[a0]\n\t"                                                                \
+                   "ssat %[a1], #8, %[a1]\n\t" CLAMP_A0 CLAMP_A1                                              \
+                   "strb %[a0], [%[o]]\n\t"                                                                   \
+                   "strb %[a1], [%[o], %[step]]\n\t"                                                          \
+                   "add %[o], %[o], %[step], lsl #1\n\t"                                                      \
+                   "cmp %[acc], %[end]\n\t"                                                                   \
+                   "bne 1b"                                                                                   \
+                   : [acc] "+r"(acc), [o] "+r"(ol), [a0] "=&r"(a0), [a1] "=&r"(a1)                            \
+                   : [end] "r"(end), [m] "r"(x2.multiplier), [rz] "r"(x2.round_zp), [sh] "r"(x2.right),     \
+                     [min] "r"(act.min), [step] "r"(step)                                                     \
+                   : "cc", "memory")
+
+static inline __attribute__((always_inline)) void tc_dw_requant_x2_lines(const int32_t *acc, int32_t lines,
+                                                                          int32_t line_len, tc_requant_x2_t x2,
+                                                                          tc_range_t act, int32_t mode, int8_t *o,
+                                                                          int32_t line_step, int32_t step)
+{
+    const int32_t pairs = line_len >> 1;
+    for (; lines > 0; --lines) {
+        int8_t *ol = o;
+        if (pairs) {
+            const int32_t *end = &acc[2 * pairs];
+            int32_t a0, a1;
+            if (mode == 2) {
+                TC_DW_X2_PAIRS("", "");
+            } else {
+                TC_DW_X2_PAIRS(TC_DW_CLAMP_MIN("a0"), TC_DW_CLAMP_MIN("a1"));
+            }
+        }
+        if (line_len & 1) {
+            *ol = (int8_t)tc_clamp_act(tc_requantize_x2(*acc++, &x2), act, mode);
+        }
+        o += line_step;
+    }
+}
+
+#undef TC_DW_X2_PAIRS
+#undef TC_DW_CLAMP_MIN
 
 /* Every output of one channel into acc ([oy][ox]), from the plane, any filter. */
 static void tc_dw_taps_channel(const tc_conv_params_t *p, const int16_t *plane, int32_t plane_w, const int16_t *w,
@@ -253,9 +344,9 @@ static __attribute__((noinline)) void tc_dw_requant_any(const int32_t *acc, int3
     if (!fast) {
         tc_dw_requant_lines(acc, lines, line_len, q, 0, 0, o, line_step, step);
     } else if (mode == 2) {
-        tc_dw_requant_lines(acc, lines, line_len, q, 1, 2, o, line_step, step);
+        tc_dw_requant_x2_lines(acc, lines, line_len, q->x2, q->act, 2, o, line_step, step);
     } else if (mode == 1) {
-        tc_dw_requant_lines(acc, lines, line_len, q, 1, 1, o, line_step, step);
+        tc_dw_requant_x2_lines(acc, lines, line_len, q->x2, q->act, 1, o, line_step, step);
     } else {
         tc_dw_requant_lines(acc, lines, line_len, q, 1, 0, o, line_step, step);
     }
@@ -267,7 +358,6 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
     const int32_t ext_h = (p->output.h - 1) * p->stride_h + (p->filter.h - 1) * p->dilation_h + 1;
     const int32_t ext_w = (p->output.w - 1) * p->stride_w + (p->filter.w - 1) * p->dilation_w + 1;
     const int32_t plane_size = tc_max_i32(ext_h * tc_even(ext_w), ext_w * tc_even(ext_h)) + 2;
-    const int32_t taps = p->filter.h * p->filter.w;
     const int32_t channels = p->output.c;
     const int32_t out_h = p->output.h;
     const int32_t out_w = p->output.w;
@@ -280,6 +370,8 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
     const int32_t plane_w = transpose ? tc_even(ext_h) : tc_even(ext_w); /* one plane row */
     const int32_t lines = transpose ? out_w : out_h;                      /* output lines, one per pass */
     const int32_t line_len = transpose ? out_h : out_w;
+    /* The filter's int16 per channel: the pass's pairs, or [ky][kx] for the tap loop. */
+    const int32_t filter_step = fast ? 2 * 6 : p->filter.h * p->filter.w;
     int16_t *plane = (int16_t *)(void *)scratch;
     /* After the plane and its slack (a whole number of words: plane_size is even): the channel's
      * accumulators, [line][k], and the slack of an odd last line's dropped store. */
@@ -294,23 +386,21 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
         const int8_t *in_b = &input[b * p->input.h * p->input.w * p->input.c];
         int8_t *out_b = &output[b * out_h * out_w * channels];
         for (int32_t c = 0; c < channels; ++c) {
-            const int16_t *w = &filter[c * taps];
+            const int16_t *w = &filter[c * filter_step];
             const int32_t acc0 = bias ? bias[c] : 0;
             const int32_t fast_q = tc_requant_x2_ok(p->shift[c]);
-            const tc_dw_quant_t q = {tc_requant_x2(p->multiplier[c], fast_q ? p->shift[c] : -1, p->output_offset),
-                                     tc_requant_split(p->multiplier[c], p->shift[c]), p->output_offset, p->act};
-            int32_t w01[3] = {0, 0, 0}, w12[3] = {0, 0, 0};
-            if (fast) {
-                /* Filter rows along the pass: (ky, kx), or (kx, ky) transposed. */
-                const int32_t along = transpose ? 3 : 1, across = transpose ? 1 : 3;
-                for (int32_t k = 0; k < 3; ++k) {
-                    w01[k] = tc_pack_i16x2(w[k * across], w[k * across + along]);
-                    w12[k] = tc_pack_i16x2(w[k * across + along], w[k * across + 2 * along]);
-                }
+            tc_dw_quant_t q;
+            q.output_offset = p->output_offset;
+            q.act = p->act;
+            if (fast_q) {
+                q.x2 = tc_requant_x2(p->multiplier[c], p->shift[c], p->output_offset);
+            } else {
+                q.split = tc_requant_split(p->multiplier[c], p->shift[c]);
             }
             tc_dw_fill_plane(p, in_b, c, ext_h, ext_w, plane_w, transpose, plane);
             if (fast) {
-                tc_dw_3x3_channel(plane, plane_w, fast, w01, w12, lines, line_len, acc0, acc);
+                const int32_t *pairs = (const int32_t *)(const void *)w;
+                tc_dw_3x3_channel(plane, plane_w, fast, pairs, &pairs[3], lines, line_len, acc0, acc);
             } else {
                 tc_dw_taps_channel(p, plane, plane_w, w, acc0, acc);
             }

@@ -2,8 +2,8 @@
 
 The portable call is the shared convolution layer (ops/conv.py). With a depth multiplier of 1
 the Cortex-M4 DSP build gets its own variant, ``tc_depthwise_conv2d_s8_planes``
-(firmware/kernels/arm/): the filter channel-major as int16 ([c][ky][kx]), the input offset
-folded into the bias, filter and bias doubled (its requantization takes 2 * acc), and a scratch
+(firmware/kernels/arm/): the filter channel-major as int16 (for its 3x3 pass as the pass's pairs,
+``pass_filter``; otherwise [c][ky][kx]), the input offset folded into the bias, filter and bias doubled (its requantization takes 2 * acc), and a scratch
 buffer holding one int16 channel plane padded with the input zero point and the channel's
 accumulators.
 """
@@ -31,6 +31,24 @@ def plane_bytes(out_hw: tuple[int, int], filter_hw: tuple[int, int], stride: tup
     return (max(h * _even(w), w * _even(h)) + 2) * 2 + (out_hw[0] * out_hw[1] + 1) * 4
 
 
+def pass_filter(weights: np.ndarray, transpose: bool) -> np.ndarray:
+    """A 3x3 filter ([c][ky * 3 + kx]) as the kernel's 3x3 pass holds it: per channel the int16 pairs
+    (w0, w1) of the pass's three filter rows, then their (w1, w2), a row running along the pass: along
+    x, or along y when the pass runs on the transposed plane."""
+    taps = weights.reshape(-1, 3, 3)
+    rows = taps.transpose(0, 2, 1) if transpose else taps  # [c][row][along]
+    return np.concatenate([rows[:, :, 0:2], rows[:, :, 1:3]], axis=1).reshape(len(weights), 12)
+
+
+def _pass_orientation(out_hw: tuple[int, int], filter_hw: tuple[int, int], stride: tuple[int, int],
+                      dilation: tuple[int, int]) -> bool | None:
+    """None when the kernel takes its tap loop, else whether its 3x3 pass runs transposed (along the
+    longer output dimension): the kernel's own test (tc_depthwise_conv2d_s8_planes)."""
+    if filter_hw != (3, 3) or dilation != (1, 1) or stride[0] != stride[1] or stride[0] not in (1, 2):
+        return None
+    return out_hw[0] > out_hw[1]
+
+
 def _dsp_variant(ctx: LoweringContext, layer: Layer) -> Layer | None:
     inp, flt, out = ctx.input(0), ctx.input(1), ctx.output()
     if inp.shape[3] != out.shape[3]:
@@ -50,13 +68,16 @@ def _dsp_variant(ctx: LoweringContext, layer: Layer) -> Layer | None:
     if int(np.abs(bias).max(initial=0)) + taps * 256 * int(np.abs(weights).max(initial=0)) >= 1 << 30:
         return None
     folded = bias - inp.zero_point * weights.sum(axis=1)
-    filter16 = ctx.const("filter_x2", 2 * weights, "int16_t")
+    out_hw, filter_hw = (out.shape[1], out.shape[2]), (flt.shape[1], flt.shape[2])
+    stride = (int(o["stride_h"]), int(o["stride_w"]))
+    dilation = (int(o["dilation_h_factor"]), int(o["dilation_w_factor"]))
+    transpose = _pass_orientation(out_hw, filter_hw, stride, dilation)
+    laid_out = weights if transpose is None else pass_filter(weights, transpose)
+    filter16 = ctx.const("filter_x2", 2 * laid_out, "int16_t")
     bias2 = ctx.const("bias_x2", 2 * folded, "int32_t")
     replaced = (f"{ctx.prefix}_filter", f"{ctx.prefix}_bias")
     consts = [filter16, bias2, *(c for c in layer.consts if c.name not in replaced)]
-    scratch = plane_bytes((out.shape[1], out.shape[2]), (flt.shape[1], flt.shape[2]),
-                          (int(o["stride_h"]), int(o["stride_w"])),
-                          (int(o["dilation_h_factor"]), int(o["dilation_w_factor"])))
+    scratch = plane_bytes(out_hw, filter_hw, stride, dilation)
     args = [layer.args[0], filter16.name, bias2.name, ScratchRef(layer.index), layer.args[3]]
     return layer.variant(kernel="tc_depthwise_conv2d_s8_planes", args=args, consts=consts,
                          scratch_bytes=scratch)
