@@ -29,7 +29,7 @@
  * partner's taps, never used, may read up to two int16 past the row). Then
  * the channel's int32 accumulators, [line][k] contiguous, plus one (the last
  * odd line's dropped store). All of a channel's accumulators come first, then
- * its requantization line by line (tc_dw_requant_any). The generator's scratch
+ * its requantization line by line (tc_dw_requant_x2_lines, tc_dw_requant_any). The generator's scratch
  * size is the same formula (pipeline/codegen/ops/depthwise.py).
  */
 #include "tc_dsp_common.h"
@@ -37,79 +37,118 @@
 static int32_t tc_even(int32_t n) { return (n + 1) & ~1; }
 
 /*
- * n int8 from src, src_step apart, to n contiguous int16 at dst. Eight per pass in assembly once dst
- * is word-aligned (the padding makes it odd): the byte loads pipeline (register offsets), PKHBT
- * pairs them, two STRD store them (gcc 12 issues a BFI pair per halfword pair and, unrolled, keeps
- * the bytes on the stack).
+ * Plane lines from the input: n int8 per line, step apart (line l starting at src + l * line_step),
+ * to n contiguous int16 (line l at dst + l * dst_line int16), all in one assembly loop with fixed
+ * registers (as tc_dw_3x3_channel: gcc 12 spills around a block this size, every line). Per line:
+ * one int16 alone when dst is only halfword-aligned (the padding makes it odd), then eight per pass
+ * (the byte loads pipeline on register offsets, PKHBT pairs them, two STRD store them), then the
+ * rest one at a time. n >= 1, lines >= 1.
  */
-static inline void tc_dw_copy_line(const int8_t *src, int32_t src_step, int32_t n, int16_t *dst)
+TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_fill_lines(const int8_t *src, int32_t step, int32_t n,
+                                                                        int32_t lines, int32_t line_step,
+                                                                        int16_t *dst, int32_t dst_line)
 {
-    if (n > 0 && ((uintptr_t)dst & 2u) != 0u) {
-        *dst++ = *src;
-        src += src_step;
-        --n;
-    }
-    if (n >= 8) {
-        const int16_t *end = &dst[n & ~7];
-        const int32_t step2 = 2 * src_step, step3 = 3 * src_step;
-        int32_t t0, t1, t2, t3, t4, t5;
-        __asm volatile("1:\n\t"
-                       "ldrsb %[t0], [%[s]]\n\t"
-                       "ldrsb %[t1], [%[s], %[st]]\n\t"
-                       "ldrsb %[t2], [%[s], %[st2]]\n\t"
-                       "ldrsb %[t3], [%[s], %[st3]]\n\t"
-                       "add %[s], %[s], %[st], lsl #2\n\t"
-                       "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
-                       "pkhbt %[t2], %[t2], %[t3], lsl #16\n\t"
-                       "ldrsb %[t1], [%[s]]\n\t"
-                       "ldrsb %[t3], [%[s], %[st]]\n\t"
-                       "ldrsb %[t4], [%[s], %[st2]]\n\t"
-                       "ldrsb %[t5], [%[s], %[st3]]\n\t"
-                       "add %[s], %[s], %[st], lsl #2\n\t"
-                       "pkhbt %[t1], %[t1], %[t3], lsl #16\n\t"
-                       "pkhbt %[t4], %[t4], %[t5], lsl #16\n\t"
-                       "strd %[t0], %[t2], [%[d]], #8\n\t"
-                       "strd %[t1], %[t4], [%[d]], #8\n\t"
-                       "cmp %[d], %[end]\n\t"
-                       "bne 1b"
-                       : [s] "+r"(src), [d] "+r"(dst), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),
-                         [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
-                       : [st] "r"(src_step), [st2] "r"(step2), [st3] "r"(step3), [end] "r"(end)
-                       : "cc", "memory");
-        n &= 7;
-    }
-    for (; n > 0; --n) {
-        *dst++ = *src;
-        src += src_step;
-    }
+    struct {
+        int32_t n;
+        int32_t src_skip; /* from a line's end to the next line's start, input bytes */
+        int32_t dst_skip; /* the same in plane bytes */
+    } frame = {n, line_step - n * step, 2 * (dst_line - n)};
+    register const int8_t *s __asm("r0") = src;
+    register int32_t st __asm("r1") = step;
+    register int32_t st2 __asm("r2") = 2 * step;
+    register int32_t st3 __asm("r3") = 3 * step;
+    register int16_t *d __asm("r4") = dst;
+    register int32_t k __asm("r5");
+    register int32_t t0 __asm("r6");
+    register int32_t t1 __asm("r7");
+    register int32_t t2 __asm("r8");
+    register int32_t t3 __asm("r9");
+    register int32_t t4 __asm("r10");
+    register int32_t t5 __asm("r11");
+    register int32_t left __asm("r12") = lines;
+
+    __asm volatile("2:\n\t"
+                   "ldr %[k], %[n]\n\t"
+                   "tst %[d], #2\n\t"
+                   "beq 3f\n\t"
+                   "ldrsb %[t0], [%[s]]\n\t"
+                   "add %[s], %[s], %[st]\n\t"
+                   "strh %[t0], [%[d]], #2\n\t"
+                   "sub %[k], %[k], #1\n\t"
+                   "3:\n\t"
+                   "subs %[k], %[k], #8\n\t"
+                   "blt 5f\n\t"
+                   "4:\n\t"
+                   "ldrsb %[t0], [%[s]]\n\t"
+                   "ldrsb %[t1], [%[s], %[st]]\n\t"
+                   "ldrsb %[t2], [%[s], %[st2]]\n\t"
+                   "ldrsb %[t3], [%[s], %[st3]]\n\t"
+                   "add %[s], %[s], %[st], lsl #2\n\t"
+                   "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
+                   "pkhbt %[t2], %[t2], %[t3], lsl #16\n\t"
+                   "ldrsb %[t1], [%[s]]\n\t"
+                   "ldrsb %[t3], [%[s], %[st]]\n\t"
+                   "ldrsb %[t4], [%[s], %[st2]]\n\t"
+                   "ldrsb %[t5], [%[s], %[st3]]\n\t"
+                   "add %[s], %[s], %[st], lsl #2\n\t"
+                   "pkhbt %[t1], %[t1], %[t3], lsl #16\n\t"
+                   "pkhbt %[t4], %[t4], %[t5], lsl #16\n\t"
+                   "strd %[t0], %[t2], [%[d]], #8\n\t"
+                   "strd %[t1], %[t4], [%[d]], #8\n\t"
+                   "subs %[k], %[k], #8\n\t"
+                   "bge 4b\n\t"
+                   "5:\n\t"
+                   "adds %[k], %[k], #8\n\t"
+                   "beq 7f\n\t"
+                   "6:\n\t"
+                   "ldrsb %[t0], [%[s]]\n\t"
+                   "add %[s], %[s], %[st]\n\t"
+                   "strh %[t0], [%[d]], #2\n\t"
+                   "subs %[k], %[k], #1\n\t"
+                   "bne 6b\n\t"
+                   "7:\n\t"
+                   "ldr %[t0], %[src_skip]\n\t"
+                   "ldr %[t1], %[dst_skip]\n\t"
+                   "add %[s], %[s], %[t0]\n\t"
+                   "add %[d], %[d], %[t1]\n\t"
+                   "subs %[left], %[left], #1\n\t"
+                   "bne 2b"
+                   : [s] "+r"(s), [d] "+r"(d), [k] "=&r"(k), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),
+                     [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5), [left] "+r"(left)
+                   : [st] "r"(st), [st2] "r"(st2), [st3] "r"(st3), [n] "m"(frame.n),
+                     [src_skip] "m"(frame.src_skip), [dst_skip] "m"(frame.dst_skip)
+                   : "cc", "memory");
 }
 
 /*
- * Channel c of input image b into the plane's interior as int16: input (y, x) at
- * plane[(y + pad_h) * plane_w + x + pad_w], or at plane[(x + pad_w) * plane_w + y + pad_h]
- * transposed, for the rows and columns a tap reaches (y + pad_h < ext_h, x + pad_w < ext_w), one
- * plane row at a time (contiguous stores). The input offset is not added: the generator folds
- * offset * (sum of the channel's filter) into the bias, and the border holds the input zero
- * point, whose taps then contribute (zp + offset) * w = 0 as the reference's skipped ones.
+ * How channel c of an input image goes into the plane's interior as int16 (tc_dw_fill_lines from
+ * &in_b[c]): input (y, x) at plane[(y + pad_h) * plane_w + x + pad_w], or at
+ * plane[(x + pad_w) * plane_w + y + pad_h] transposed, for the rows and columns a tap reaches
+ * (y + pad_h < ext_h, x + pad_w < ext_w), one plane row at a time (contiguous stores). The input
+ * offset is not added: the generator folds offset * (sum of the channel's filter) into the bias,
+ * and the border holds the input zero point, whose taps then contribute (zp + offset) * w = 0 as
+ * the reference's skipped ones.
  */
-static void tc_dw_fill_plane(const tc_conv_params_t *p, const int8_t *in_b, int32_t c, int32_t ext_h,
-                             int32_t ext_w, int32_t plane_w, int32_t transpose, int16_t *plane)
+typedef struct {
+    int32_t step, n, lines, line_step; /* tc_dw_fill_lines's, lines = 0: nothing to copy */
+    int16_t *dst;
+} tc_dw_fill_t;
+
+static tc_dw_fill_t tc_dw_fill_layout(const tc_conv_params_t *p, int32_t ext_h, int32_t ext_w, int32_t plane_w,
+                                      int32_t transpose, int16_t *plane)
 {
     const int32_t depth = p->input.c;
     const int32_t row_bytes = p->input.w * depth;
     const int32_t rows = tc_min_i32(p->input.h, ext_h - p->pad_h);
     const int32_t cols = tc_min_i32(p->input.w, ext_w - p->pad_w);
-    const int8_t *src = &in_b[c];
+    tc_dw_fill_t f = {depth, cols, rows, row_bytes, &plane[p->pad_h * plane_w + p->pad_w]};
 
-    if (transpose) {
-        for (int32_t x = 0; x < cols; ++x) {
-            tc_dw_copy_line(&src[x * depth], row_bytes, rows, &plane[(x + p->pad_w) * plane_w + p->pad_h]);
-        }
-        return;
+    if (rows <= 0 || cols <= 0) {
+        f.lines = 0;
+    } else if (transpose) {
+        f = (tc_dw_fill_t){row_bytes, rows, cols, depth, &plane[p->pad_w * plane_w + p->pad_h]};
     }
-    for (int32_t y = 0; y < rows; ++y) {
-        tc_dw_copy_line(&src[y * row_bytes], depth, cols, &plane[(y + p->pad_h) * plane_w + p->pad_w]);
-    }
+    return f;
 }
 
 /* One row of doubled accumulators and the requantization of a channel (tc_dsp_common.h). */
@@ -143,12 +182,21 @@ static inline __attribute__((always_inline)) void tc_dw_requant_lines(const int3
 }
 
 /*
- * x2 with the clamp of mode 2 (CLAMP empty) or 1 (CLAMP_MIN), two outputs of a line per pass in
- * assembly: one LDRD, the two results' steps interleaved (gcc 12 loads them apart and unpipelined).
+ * x2 with the clamp of mode 2 (SSAT alone) or 1 (and a max), the whole channel in one assembly loop
+ * with fixed registers: per line its pairs of outputs (one LDRD, the two results' steps
+ * interleaved: gcc 12 loads them apart, unpipelined), then an odd last one.
  */
+#define TC_DW_NO_CLAMP(A) ""
 #define TC_DW_CLAMP_MIN(A) "cmp %[" A "], %[min]\n\tit lt\n\tmovlt %[" A "], %[min]\n\t"
-#define TC_DW_X2_PAIRS(CLAMP_A0, CLAMP_A1)                                                                   \
-    __asm volatile("1:\n\t"                                                                                  \
+#define TC_DW_X2(A) "smmulr %[" A "], %[" A "], %[m]\n\tsub %[" A "], %[" A "], %[" A "], lsr #31\n\t" \
+                    "add %[" A "], %[" A "], %[rz]\n\tasr %[" A "], %[" A "], %[sh]\n\tssat %[" A "], #8, %[" A "]\n\t"
+#define TC_DW_X2_LINES(CLAMP)                                                                                \
+    __asm volatile("2:\n\t"                                                                                  \
+                   "ldr %[t], %[pair_bytes]\n\t"                                                              \
+                   "add %[end], %[acc], %[t]\n\t"                                                             \
+                   "cmp %[acc], %[end]\n\t"                                                                   \
+                   "beq 3f\n\t"                                                                               \
+                   "1:\n\t"                                                                                   \
                    "ldrd %[a0], %[a1], [%[acc]], #8\n\t"                                                     \
                    "smmulr %[a0], %[a0], %[m]\n\t"                                                            \
                    "smmulr %[a1], %[a1], %[m]\n\t"                                                            \
@@ -159,43 +207,68 @@ static inline __attribute__((always_inline)) void tc_dw_requant_lines(const int3
                    "asr %[a0], %[a0], %[sh]\n\t"                                                              \
                    "asr %[a1], %[a1], %[sh]\n\t"                                                              \
                    "ssat %[a0], #8, %[a0]\n\t"                                                                \
-                   "ssat %[a1], #8, %[a1]\n\t" CLAMP_A0 CLAMP_A1                                              \
+                   "ssat %[a1], #8, %[a1]\n\t" CLAMP("a0") CLAMP("a1")                                        \
                    "strb %[a0], [%[o]]\n\t"                                                                   \
                    "strb %[a1], [%[o], %[step]]\n\t"                                                          \
                    "add %[o], %[o], %[step], lsl #1\n\t"                                                      \
                    "cmp %[acc], %[end]\n\t"                                                                   \
-                   "bne 1b"                                                                                   \
-                   : [acc] "+r"(acc), [o] "+r"(ol), [a0] "=&r"(a0), [a1] "=&r"(a1)                            \
-                   : [end] "r"(end), [m] "r"(x2.multiplier), [rz] "r"(x2.round_zp), [sh] "r"(x2.right),     \
-                     [min] "r"(act.min), [step] "r"(step)                                                     \
+                   "bne 1b\n\t"                                                                               \
+                   "3:\n\t"                                                                                   \
+                   "ldr %[t], %[odd]\n\t"                                                                     \
+                   "cmp %[t], #0\n\t"                                                                         \
+                   "beq 4f\n\t"                                                                               \
+                   "ldr %[a0], [%[acc]], #4\n\t" TC_DW_X2("a0") CLAMP("a0")                                   \
+                   "strb %[a0], [%[o]]\n\t"                                                                   \
+                   "4:\n\t"                                                                                   \
+                   "ldr %[t], %[o_skip]\n\t"                                                                  \
+                   "add %[o], %[o], %[t]\n\t"                                                                 \
+                   "subs %[left], %[left], #1\n\t"                                                            \
+                   "bne 2b"                                                                                   \
+                   : [acc] "+r"(a), [o] "+r"(out), [end] "=&r"(end), [a0] "=&r"(a0), [a1] "=&r"(a1),         \
+                     [t] "=&r"(t), [left] "+r"(left)                                                          \
+                   : [m] "r"(m), [rz] "r"(rz), [sh] "r"(sh), [min] "r"(min), [step] "r"(st),                 \
+                     [pair_bytes] "m"(frame.pair_bytes), [odd] "m"(frame.odd), [o_skip] "m"(frame.o_skip)    \
                    : "cc", "memory")
 
-static inline __attribute__((always_inline)) void tc_dw_requant_x2_lines(const int32_t *acc, int32_t lines,
-                                                                          int32_t line_len, tc_requant_x2_t x2,
-                                                                          tc_range_t act, int32_t mode, int8_t *o,
-                                                                          int32_t line_step, int32_t step)
+TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_requant_x2_lines(const int32_t *acc, int32_t lines,
+                                                                              int32_t line_len,
+                                                                              const tc_requant_x2_t *x2,
+                                                                              int32_t act_min, int32_t mode,
+                                                                              int8_t *o, int32_t line_step,
+                                                                              int32_t step)
 {
-    const int32_t pairs = line_len >> 1;
-    for (; lines > 0; --lines) {
-        int8_t *ol = o;
-        if (pairs) {
-            const int32_t *end = &acc[2 * pairs];
-            int32_t a0, a1;
-            if (mode == 2) {
-                TC_DW_X2_PAIRS("", "");
-            } else {
-                TC_DW_X2_PAIRS(TC_DW_CLAMP_MIN("a0"), TC_DW_CLAMP_MIN("a1"));
-            }
-        }
-        if (line_len & 1) {
-            *ol = (int8_t)tc_clamp_act(tc_requantize_x2(*acc++, &x2), act, mode);
-        }
-        o += line_step;
+    struct {
+        int32_t pair_bytes; /* acc bytes of a line's pairs */
+        int32_t odd;        /* an odd last output per line */
+        int32_t o_skip;     /* from after a line's pairs to the next line's first output */
+    } frame = {4 * (line_len & ~1), line_len & 1, line_step - (line_len & ~1) * step};
+    register const int32_t *a __asm("r0") = acc;
+    register int8_t *out __asm("r1") = o;
+    register const int32_t *end __asm("r2");
+    register int32_t m __asm("r3") = x2->multiplier;
+    register int32_t rz __asm("r4") = x2->round_zp;
+    register int32_t sh __asm("r5") = x2->right;
+    register int32_t min __asm("r6") = act_min;
+    register int32_t st __asm("r7") = step;
+    register int32_t a0 __asm("r8");
+    register int32_t a1 __asm("r9");
+    register int32_t left __asm("r10") = lines;
+    register int32_t t __asm("r11");
+
+    if (lines <= 0 || line_len <= 0) {
+        return;
+    }
+    if (mode == 2) {
+        TC_DW_X2_LINES(TC_DW_NO_CLAMP);
+    } else {
+        TC_DW_X2_LINES(TC_DW_CLAMP_MIN);
     }
 }
 
-#undef TC_DW_X2_PAIRS
+#undef TC_DW_X2_LINES
+#undef TC_DW_X2
 #undef TC_DW_CLAMP_MIN
+#undef TC_DW_NO_CLAMP
 
 /* Every output of one channel into acc ([oy][ox]), from the plane, any filter. */
 static void tc_dw_taps_channel(const tc_conv_params_t *p, const int16_t *plane, int32_t plane_w, const int16_t *w,
@@ -334,21 +407,17 @@ TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_3x3_channel(const i
 
 /*
  * The requantization of a channel's accumulators (acc[line][k]) to out (output k of a line at
- * o[line * line_step + k * step]), specialized by tc_requant_x2_ok and the clamp's mode; out of
- * line, so that its loop has the registers to itself.
+ * o[line * line_step + k * step]) in C, where tc_dw_requant_x2_lines does not take it: the split
+ * form, or x2 with any clamp; out of line, so that its loop has the registers to itself.
  */
 static __attribute__((noinline)) void tc_dw_requant_any(const int32_t *acc, int32_t lines, int32_t line_len,
-                                                        const tc_dw_quant_t *q, int32_t fast, int32_t mode,
-                                                        int8_t *o, int32_t line_step, int32_t step)
+                                                        const tc_dw_quant_t *q, int32_t fast, int8_t *o,
+                                                        int32_t line_step, int32_t step)
 {
-    if (!fast) {
-        tc_dw_requant_lines(acc, lines, line_len, q, 0, 0, o, line_step, step);
-    } else if (mode == 2) {
-        tc_dw_requant_x2_lines(acc, lines, line_len, q->x2, q->act, 2, o, line_step, step);
-    } else if (mode == 1) {
-        tc_dw_requant_x2_lines(acc, lines, line_len, q->x2, q->act, 1, o, line_step, step);
-    } else {
+    if (fast) {
         tc_dw_requant_lines(acc, lines, line_len, q, 1, 0, o, line_step, step);
+    } else {
+        tc_dw_requant_lines(acc, lines, line_len, q, 0, 0, o, line_step, step);
     }
 }
 
@@ -370,6 +439,8 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
     const int32_t plane_w = transpose ? tc_even(ext_h) : tc_even(ext_w); /* one plane row */
     const int32_t lines = transpose ? out_w : out_h;                      /* output lines, one per pass */
     const int32_t line_len = transpose ? out_h : out_w;
+    /* acc is [line][k]: along an output row, or down an output column when transposed. */
+    const int32_t line_step = (transpose ? 1 : out_w) * channels, step = (transpose ? out_w : 1) * channels;
     /* The filter's int16 per channel: the pass's pairs, or [ky][kx] for the tap loop. */
     const int32_t filter_step = fast ? 2 * 6 : p->filter.h * p->filter.w;
     int16_t *plane = (int16_t *)(void *)scratch;
@@ -382,6 +453,7 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
     for (int32_t i = 0; i < plane_size; ++i) {
         plane[i] = zero_point;
     }
+    const tc_dw_fill_t fill = tc_dw_fill_layout(p, ext_h, ext_w, plane_w, transpose, plane);
     for (int32_t b = 0; b < p->output.n; ++b) {
         const int8_t *in_b = &input[b * p->input.h * p->input.w * p->input.c];
         int8_t *out_b = &output[b * out_h * out_w * channels];
@@ -397,16 +469,20 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
             } else {
                 q.split = tc_requant_split(p->multiplier[c], p->shift[c]);
             }
-            tc_dw_fill_plane(p, in_b, c, ext_h, ext_w, plane_w, transpose, plane);
+            if (fill.lines) {
+                tc_dw_fill_lines(&in_b[c], fill.step, fill.n, fill.lines, fill.line_step, fill.dst, plane_w);
+            }
             if (fast) {
                 const int32_t *pairs = (const int32_t *)(const void *)w;
                 tc_dw_3x3_channel(plane, plane_w, fast, pairs, &pairs[3], lines, line_len, acc0, acc);
             } else {
                 tc_dw_taps_channel(p, plane, plane_w, w, acc0, acc);
             }
-            /* acc is [line][k]: along an output row, or down an output column when transposed. */
-            tc_dw_requant_any(acc, lines, line_len, &q, fast_q, mode, &out_b[c],
-                              (transpose ? 1 : out_w) * channels, (transpose ? out_w : 1) * channels);
+            if (fast_q && mode != 0) {
+                tc_dw_requant_x2_lines(acc, lines, line_len, &q.x2, p->act.min, mode, &out_b[c], line_step, step);
+            } else {
+                tc_dw_requant_any(acc, lines, line_len, &q, fast_q, &out_b[c], line_step, step);
+            }
         }
     }
 }
