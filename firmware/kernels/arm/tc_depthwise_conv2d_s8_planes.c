@@ -39,14 +39,27 @@ static int32_t tc_even(int32_t n) { return (n + 1) & ~1; }
 /*
  * Plane lines from the input: n int8 per line, step apart (line l starting at src + l * line_step),
  * to n contiguous int16 (line l at dst + l * dst_line int16), all in one assembly loop with fixed
- * registers (as tc_dw_3x3_channel: gcc 12 spills around a block this size, every line). Per line:
- * one int16 alone when dst is only halfword-aligned (the padding makes it odd), then eight per pass
- * (the byte loads pipeline on register offsets, PKHBT pairs them, two STRD store them), then the
- * rest one at a time. n >= 1, lines >= 1.
+ * registers (as tc_dw_3x3_channel: gcc 12 spills around a block this size, every line), in word
+ * stores only: the byte loads pipeline on register offsets and PKHBT pairs them. A line whose dst
+ * is only halfword-aligned (the padding makes it odd) starts with the word (zero point, first
+ * value) over the border before it; then blocks of eight, four and two; an odd last value goes out
+ * as (value, zero point): the int16 after a line is the border or the plane's slack, whose zero
+ * point it rewrites, or the next line's first, written after it. n >= 1, lines >= 1.
  */
+#define TC_DW_FILL_4                                                                                         \
+    "ldrsb %[t0], [%[s]]\n\t"                                                                                 \
+    "ldrsb %[t1], [%[s], %[st]]\n\t"                                                                          \
+    "ldrsb %[t2], [%[s], %[st2]]\n\t"                                                                         \
+    "ldrsb %[t3], [%[s], %[st3]]\n\t"                                                                         \
+    "add %[s], %[s], %[st], lsl #2\n\t"                                                                       \
+    "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"                                                                  \
+    "pkhbt %[t2], %[t2], %[t3], lsl #16\n\t"                                                                  \
+    "strd %[t0], %[t2], [%[d]], #8\n\t"
+
 TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_fill_lines(const int8_t *src, int32_t step, int32_t n,
                                                                         int32_t lines, int32_t line_step,
-                                                                        int16_t *dst, int32_t dst_line)
+                                                                        int16_t *dst, int32_t dst_line,
+                                                                        int32_t zero_point)
 {
     struct {
         int32_t n;
@@ -63,9 +76,8 @@ TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_fill_lines(const in
     register int32_t t1 __asm("r7");
     register int32_t t2 __asm("r8");
     register int32_t t3 __asm("r9");
-    register int32_t t4 __asm("r10");
-    register int32_t t5 __asm("r11");
-    register int32_t left __asm("r12") = lines;
+    register int32_t left __asm("r10") = lines;
+    register int32_t zp __asm("r11") = zero_point;
 
     __asm volatile("2:\n\t"
                    "ldr %[k], %[n]\n\t"
@@ -73,40 +85,37 @@ TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_fill_lines(const in
                    "beq 3f\n\t"
                    "ldrsb %[t0], [%[s]]\n\t"
                    "add %[s], %[s], %[st]\n\t"
-                   "strh %[t0], [%[d]], #2\n\t"
+                   "pkhbt %[t0], %[zp], %[t0], lsl #16\n\t"
+                   "str %[t0], [%[d], #-2]\n\t"
+                   "add %[d], %[d], #2\n\t"
                    "sub %[k], %[k], #1\n\t"
                    "3:\n\t"
                    "subs %[k], %[k], #8\n\t"
                    "blt 5f\n\t"
-                   "4:\n\t"
-                   "ldrsb %[t0], [%[s]]\n\t"
-                   "ldrsb %[t1], [%[s], %[st]]\n\t"
-                   "ldrsb %[t2], [%[s], %[st2]]\n\t"
-                   "ldrsb %[t3], [%[s], %[st3]]\n\t"
-                   "add %[s], %[s], %[st], lsl #2\n\t"
-                   "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
-                   "pkhbt %[t2], %[t2], %[t3], lsl #16\n\t"
-                   "ldrsb %[t1], [%[s]]\n\t"
-                   "ldrsb %[t3], [%[s], %[st]]\n\t"
-                   "ldrsb %[t4], [%[s], %[st2]]\n\t"
-                   "ldrsb %[t5], [%[s], %[st3]]\n\t"
-                   "add %[s], %[s], %[st], lsl #2\n\t"
-                   "pkhbt %[t1], %[t1], %[t3], lsl #16\n\t"
-                   "pkhbt %[t4], %[t4], %[t5], lsl #16\n\t"
-                   "strd %[t0], %[t2], [%[d]], #8\n\t"
-                   "strd %[t1], %[t4], [%[d]], #8\n\t"
+                   "4:\n\t" TC_DW_FILL_4 TC_DW_FILL_4
                    "subs %[k], %[k], #8\n\t"
                    "bge 4b\n\t"
                    "5:\n\t"
                    "adds %[k], %[k], #8\n\t"
-                   "beq 7f\n\t"
+                   "beq 8f\n\t"
+                   "tst %[k], #4\n\t"
+                   "beq 6f\n\t" TC_DW_FILL_4
                    "6:\n\t"
+                   "tst %[k], #2\n\t"
+                   "beq 7f\n\t"
+                   "ldrsb %[t0], [%[s]]\n\t"
+                   "ldrsb %[t1], [%[s], %[st]]\n\t"
+                   "add %[s], %[s], %[st], lsl #1\n\t"
+                   "pkhbt %[t0], %[t0], %[t1], lsl #16\n\t"
+                   "str %[t0], [%[d]], #4\n\t"
+                   "7:\n\t"
+                   "tst %[k], #1\n\t"
+                   "beq 8f\n\t"
                    "ldrsb %[t0], [%[s]]\n\t"
                    "add %[s], %[s], %[st]\n\t"
-                   "strh %[t0], [%[d]], #2\n\t"
-                   "subs %[k], %[k], #1\n\t"
-                   "bne 6b\n\t"
-                   "7:\n\t"
+                   "pkhbt %[t0], %[t0], %[zp], lsl #16\n\t"
+                   "str %[t0], [%[d]], #2\n\t"
+                   "8:\n\t"
                    "ldr %[t0], %[src_skip]\n\t"
                    "ldr %[t1], %[dst_skip]\n\t"
                    "add %[s], %[s], %[t0]\n\t"
@@ -114,11 +123,13 @@ TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_fill_lines(const in
                    "subs %[left], %[left], #1\n\t"
                    "bne 2b"
                    : [s] "+r"(s), [d] "+r"(d), [k] "=&r"(k), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),
-                     [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5), [left] "+r"(left)
-                   : [st] "r"(st), [st2] "r"(st2), [st3] "r"(st3), [n] "m"(frame.n),
+                     [t3] "=&r"(t3), [left] "+r"(left)
+                   : [st] "r"(st), [st2] "r"(st2), [st3] "r"(st3), [zp] "r"(zp), [n] "m"(frame.n),
                      [src_skip] "m"(frame.src_skip), [dst_skip] "m"(frame.dst_skip)
                    : "cc", "memory");
 }
+
+#undef TC_DW_FILL_4
 
 /*
  * How channel c of an input image goes into the plane's interior as int16 (tc_dw_fill_lines from
@@ -470,7 +481,8 @@ void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *inpu
                 q.split = tc_requant_split(p->multiplier[c], p->shift[c]);
             }
             if (fill.lines) {
-                tc_dw_fill_lines(&in_b[c], fill.step, fill.n, fill.lines, fill.line_step, fill.dst, plane_w);
+                tc_dw_fill_lines(&in_b[c], fill.step, fill.n, fill.lines, fill.line_step, fill.dst, plane_w,
+                                 zero_point);
             }
             if (fast) {
                 const int32_t *pairs = (const int32_t *)(const void *)w;
