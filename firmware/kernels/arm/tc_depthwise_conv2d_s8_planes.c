@@ -196,11 +196,15 @@ static inline __attribute__((always_inline)) void tc_dw_requant_lines(const int3
  * x2 with the clamp of mode 2 (SSAT alone) or 1 (and a max), the whole channel in one assembly loop
  * with fixed registers: per line its pairs of outputs (one LDRD, the two results' steps
  * interleaved: gcc 12 loads them apart, unpipelined), then an odd last one.
+ *
+ * x2's h - [h < 0] + round_zp (tc_requantize_x2) as one SMMLAR of the accumulator a2 with the addend
+ * round_zp - [a2 < 0]: h = SMMULR(a2, m) has a2's sign (m >= 0) or is 0, and for h = 0 the extra -1
+ * cannot move (round_zp - 1) >> e below round_zp >> e, round_zp being 2^(e-1) mod 2^e (e >= 1).
  */
 #define TC_DW_NO_CLAMP(A) ""
 #define TC_DW_CLAMP_MIN(A) "cmp %[" A "], %[min]\n\tit lt\n\tmovlt %[" A "], %[min]\n\t"
-#define TC_DW_X2(A) "smmulr %[" A "], %[" A "], %[m]\n\tsub %[" A "], %[" A "], %[" A "], lsr #31\n\t" \
-                    "add %[" A "], %[" A "], %[rz]\n\tasr %[" A "], %[" A "], %[sh]\n\tssat %[" A "], #8, %[" A "]\n\t"
+#define TC_DW_X2(A) "add %[t], %[rz], %[" A "], asr #31\n\tsmmlar %[" A "], %[" A "], %[m], %[t]\n\t"      \
+                    "asr %[" A "], %[" A "], %[sh]\n\tssat %[" A "], #8, %[" A "]\n\t"
 #define TC_DW_X2_LINES(CLAMP)                                                                                \
     __asm volatile("2:\n\t"                                                                                  \
                    "ldr %[t], %[pair_bytes]\n\t"                                                              \
@@ -209,12 +213,10 @@ static inline __attribute__((always_inline)) void tc_dw_requant_lines(const int3
                    "beq 3f\n\t"                                                                               \
                    "1:\n\t"                                                                                   \
                    "ldrd %[a0], %[a1], [%[acc]], #8\n\t"                                                     \
-                   "smmulr %[a0], %[a0], %[m]\n\t"                                                            \
-                   "smmulr %[a1], %[a1], %[m]\n\t"                                                            \
-                   "sub %[a0], %[a0], %[a0], lsr #31\n\t"                                                     \
-                   "sub %[a1], %[a1], %[a1], lsr #31\n\t"                                                     \
-                   "add %[a0], %[a0], %[rz]\n\t"                                                              \
-                   "add %[a1], %[a1], %[rz]\n\t"                                                              \
+                   "add %[t], %[rz], %[a0], asr #31\n\t"                                                      \
+                   "smmlar %[a0], %[a0], %[m], %[t]\n\t"                                                      \
+                   "add %[t], %[rz], %[a1], asr #31\n\t"                                                      \
+                   "smmlar %[a1], %[a1], %[m], %[t]\n\t"                                                      \
                    "asr %[a0], %[a0], %[sh]\n\t"                                                              \
                    "asr %[a1], %[a1], %[sh]\n\t"                                                              \
                    "ssat %[a0], #8, %[a0]\n\t"                                                                \
@@ -310,7 +312,8 @@ static void tc_dw_taps_channel(const tc_conv_params_t *p, const int16_t *plane, 
  * plane index), six MACs:
  *   stride 1: out0 = (p0,p1).(w0,w1) + p2*w2      out1 = p1*w0 + (p2,p3).(w1,w2)
  *   stride 2: out0 = (p0,p1).(w0,w1) + p2*w2      out1 = (p2,p3).(w0,w1) + p4*w2
- * from one LDRD (and an LDR of p4). In assembly, both loops: the three row pointers, the acc
+ * from one LDRD (and an LDR of p4), the bias the addend of each output's first MAC (out1's first,
+ * before out0's overwrites it). In assembly, both loops: the three row pointers, the acc
  * pointer and its line's end, five filter words and four temporaries take all fourteen registers
  * (gcc 12 spills its own version), so the last row's (w1, w2), the bias and the per-line constants
  * live on the stack (and the memory the loop reads and writes is a "memory" clobber: an "m"
@@ -321,8 +324,7 @@ static void tc_dw_taps_channel(const tc_conv_params_t *p, const int16_t *plane, 
                    "ldr %[a1], %[pair_bytes]\n\t"                                                            \
                    "add %[end], %[a], %[a1]\n\t"                                                             \
                    "1:\n\t"                                                                                  \
-                   "ldr %[a0], %[bias]\n\t"                                                                  \
-                   "mov %[a1], %[a0]\n\t" ROW_PASS "strd %[a0], %[a1], [%[a]], #8\n\t"                       \
+                   "ldr %[a0], %[bias]\n\t" ROW_PASS "strd %[a0], %[a1], [%[a]], #8\n\t"                     \
                    "cmp %[a], %[end]\n\t"                                                                    \
                    "bne 1b\n\t"                                                                              \
                    "ldr %[a0], %[skip]\n\t"                                                                  \
@@ -376,8 +378,8 @@ TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_3x3_channel(const i
     }
     if (stride == 1) {
         TC_DW_3X3_LOOPS("ldrd %[p01], %[p23], [%[r0]], #4\n\t"
+                        "smlatb %[a1], %[p01], %[w01_0], %[a0]\n\t"
                         "smlad %[a0], %[p01], %[w01_0], %[a0]\n\t"
-                        "smlatb %[a1], %[p01], %[w01_0], %[a1]\n\t"
                         "smlabt %[a0], %[p23], %[w12_0], %[a0]\n\t"
                         "smlad %[a1], %[p23], %[w12_0], %[a1]\n\t"
                         "ldrd %[p01], %[p23], [%[r1]], #4\n\t"
@@ -393,9 +395,9 @@ TC_ALL_REGISTERS static __attribute__((noinline)) void tc_dw_3x3_channel(const i
                         "smlad %[a1], %[p23], %[p01], %[a1]\n\t");
     } else {
         TC_DW_3X3_LOOPS("ldrd %[p01], %[p23], [%[r0]], #8\n\t"
+                        "smlad %[a1], %[p23], %[w01_0], %[a0]\n\t"
                         "smlad %[a0], %[p01], %[w01_0], %[a0]\n\t"
                         "smlabt %[a0], %[p23], %[w12_0], %[a0]\n\t"
-                        "smlad %[a1], %[p23], %[w01_0], %[a1]\n\t"
                         "ldr %[p01], [%[r0]]\n\t"
                         "smlabt %[a1], %[p01], %[w12_0], %[a1]\n\t"
                         "ldrd %[p01], %[p23], [%[r1]], #8\n\t"
