@@ -17,8 +17,7 @@
  *   int16 pairs (c0, c2), (c1, c3) (18), the doubled bias (4), and per channel tc_requant_x2_t's
  *   multiplier (4), round_zp (4) and right shift (4);
  * - per output position, in assembly: per tap two words of the grid and two of the filter (four
- *   pipelined loads) and four SMLAxy; then x2 of each channel (SMMLAR, as in
- *   tc_depthwise_conv2d_s8_planes.c), the four int8 in one word (BFI), the activation's clamp on
+ *   pipelined loads) and four SMLAxy; then x2 of each channel (TC_X2_MLA), the four int8 in one word (BFI), the activation's clamp on
  *   all four at once (SSUB8 and SEL) and one store.
  */
 #include "tc_dsp_common.h"
@@ -93,11 +92,7 @@ static void tc_dwg_fill(const tc_conv_params_t *p, const int8_t *in_b, int32_t g
 #define TC_DWG_X2(A, I)                                                                                      \
     "ldr %[x0], [%[w], #88+4*" I "]\n\t"                                                                     \
     "ldr %[x1], [%[w], #104+4*" I "]\n\t"                                                                    \
-    "ldr %[wa], [%[w], #120+4*" I "]\n\t"                                                                    \
-    "add %[x1], %[x1], %[" A "], asr #31\n\t"                                                                \
-    "smmlar %[" A "], %[" A "], %[x0], %[x1]\n\t"                                                            \
-    "asr %[" A "], %[" A "], %[wa]\n\t"                                                                      \
-    "ssat %[" A "], #8, %[" A "]\n\t"
+    "ldr %[wa], [%[w], #120+4*" I "]\n\t" TC_X2_MLA(A, "x0", "x1", "x1", "wa") "ssat %[" A "], #8, %[" A "]\n\t"
 
 #define TC_DWG_NO_CLAMP ""
 #define TC_DWG_CLAMP_MIN "ldr %[x0], %[min4]\n\tssub8 %[x1], %[a0], %[x0]\n\tsel %[a0], %[a0], %[x0]\n\t"

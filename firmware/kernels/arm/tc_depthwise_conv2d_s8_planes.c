@@ -196,15 +196,11 @@ static inline __attribute__((always_inline)) void tc_dw_requant_lines(const int3
  * x2 with the clamp of mode 2 (SSAT alone) or 1 (and a max), the whole channel in one assembly loop
  * with fixed registers: per line its pairs of outputs (one LDRD, the two results' steps
  * interleaved: gcc 12 loads them apart, unpipelined), then an odd last one.
- *
- * x2's h - [h < 0] + round_zp (tc_requantize_x2) as one SMMLAR of the accumulator a2 with the addend
- * round_zp - [a2 < 0]: h = SMMULR(a2, m) has a2's sign (m >= 0) or is 0, and for h = 0 the extra -1
- * cannot move (round_zp - 1) >> e below round_zp >> e, round_zp being 2^(e-1) mod 2^e (e >= 1).
+ * x2 in its three-instruction form (TC_X2_MLA).
  */
 #define TC_DW_NO_CLAMP(A) ""
 #define TC_DW_CLAMP_MIN(A) "cmp %[" A "], %[min]\n\tit lt\n\tmovlt %[" A "], %[min]\n\t"
-#define TC_DW_X2(A) "add %[t], %[rz], %[" A "], asr #31\n\tsmmlar %[" A "], %[" A "], %[m], %[t]\n\t"      \
-                    "asr %[" A "], %[" A "], %[sh]\n\tssat %[" A "], #8, %[" A "]\n\t"
+#define TC_DW_X2(A) TC_X2_MLA(A, "m", "rz", "t", "sh") "ssat %[" A "], #8, %[" A "]\n\t"
 #define TC_DW_X2_LINES(CLAMP)                                                                                \
     __asm volatile("2:\n\t"                                                                                  \
                    "ldr %[t], %[pair_bytes]\n\t"                                                              \
@@ -212,15 +208,7 @@ static inline __attribute__((always_inline)) void tc_dw_requant_lines(const int3
                    "cmp %[acc], %[end]\n\t"                                                                   \
                    "beq 3f\n\t"                                                                               \
                    "1:\n\t"                                                                                   \
-                   "ldrd %[a0], %[a1], [%[acc]], #8\n\t"                                                     \
-                   "add %[t], %[rz], %[a0], asr #31\n\t"                                                      \
-                   "smmlar %[a0], %[a0], %[m], %[t]\n\t"                                                      \
-                   "add %[t], %[rz], %[a1], asr #31\n\t"                                                      \
-                   "smmlar %[a1], %[a1], %[m], %[t]\n\t"                                                      \
-                   "asr %[a0], %[a0], %[sh]\n\t"                                                              \
-                   "asr %[a1], %[a1], %[sh]\n\t"                                                              \
-                   "ssat %[a0], #8, %[a0]\n\t"                                                                \
-                   "ssat %[a1], #8, %[a1]\n\t" CLAMP("a0") CLAMP("a1")                                        \
+                   "ldrd %[a0], %[a1], [%[acc]], #8\n\t" TC_DW_X2("a0") TC_DW_X2("a1") CLAMP("a0") CLAMP("a1") \
                    "strb %[a0], [%[o]]\n\t"                                                                   \
                    "strb %[a1], [%[o], %[step]]\n\t"                                                          \
                    "add %[o], %[o], %[step], lsl #1\n\t"                                                      \
