@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.codegen.ops.depthwise import GROUPS_MAX_POSITIONS
 from pipeline.optest.cases import OpCase, make_case
 from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware
 from pipeline.optest.runner import DEFAULT_SEED, _convert_missing
@@ -38,6 +39,15 @@ def _takes_the_pass(s: dict) -> bool:
     """The DSP kernel's 3x3 pass (tc_depthwise_conv2d_s8_planes: its assembly fill, pass and x2
     requantization): depth multiplier 1, 3x3, no dilation (stride 1 or 2)."""
     return s["depth_multiplier"] == 1 and s["kernel_hw"] == [3, 3] and s["dilation"] == 1
+
+
+def _takes_the_groups(s: dict) -> bool:
+    """The 3x3 pass's cases the generator gives the four-channel kernel (tc_depthwise_conv2d_s8_groups):
+    a depth that is a multiple of 4 and a small output plane (its x2 shifts aside)."""
+    h, w, c = s["input_shape"][1:]
+    stride = s["stride"]
+    out = [-(-n // stride) if s["padding"] == "SAME" else (n - 3) // stride + 1 for n in (h, w)]
+    return _takes_the_pass(s) and c % 4 == 0 and out[0] * out[1] <= GROUPS_MAX_POSITIONS[stride]
 
 
 def _depthwise_selection() -> list[OpCase]:
@@ -72,6 +82,10 @@ def _depthwise_selection() -> list[OpCase]:
         "3x3 pass, RELU6": lambda s: pass_(s) and s["act"] == "RELU6",
         # Plane lines of 16 and more: the fill's blocks of eight.
         "3x3 pass, wide": lambda s: pass_(s) and min(s["input_shape"][1:3]) >= 16,
+        # The four-channel kernel: both strides, and its clamp of both bounds.
+        "3x3 four channels at a time, stride 1": lambda s: _takes_the_groups(s) and s["stride"] == 1,
+        "3x3 four channels at a time, stride 2": lambda s: _takes_the_groups(s) and s["stride"] == 2,
+        "3x3 four channels at a time, RELU6": lambda s: _takes_the_groups(s) and s["act"] == "RELU6",
     }
     cases = [make_case("DEPTHWISE_CONV_2D", i, DEFAULT_SEED) for i in range(PASS_SEARCH)]
     chosen: dict[int, OpCase] = {}

@@ -1,13 +1,16 @@
 """DEPTHWISE_CONV_2D.
 
 The portable call is the shared convolution layer (ops/conv.py). With a depth multiplier of 1
-the Cortex-M4 DSP build gets its own variant: for a small output plane whose depth is a multiple of
-4, ``tc_depthwise_conv2d_s8_groups`` (four channels at a time, its constants from ``group_blocks``),
-otherwise ``tc_depthwise_conv2d_s8_planes``
-(firmware/kernels/arm/): the filter channel-major as int16 (for its 3x3 pass as the pass's pairs,
-``pass_filter``; otherwise [c][ky][kx]), the input offset folded into the bias, filter and bias doubled (its requantization takes 2 * acc), and a scratch
-buffer holding one int16 channel plane padded with the input zero point and the channel's
-accumulators.
+the Cortex-M4 DSP build gets its own variant (firmware/kernels/arm/):
+
+- for a 3x3 filter on a small output plane (GROUPS_MAX_POSITIONS) whose depth is a multiple of 4,
+  ``tc_depthwise_conv2d_s8_groups``: four channels at a time, its constants in ``group_blocks``;
+- otherwise ``tc_depthwise_conv2d_s8_planes``: the filter channel-major as int16 (for its 3x3 pass
+  as the pass's pairs, ``pass_filter``; otherwise [c][ky][kx]), the input offset folded into the
+  bias, and a scratch buffer holding one int16 channel plane padded with the input zero point and
+  the channel's accumulators.
+
+Both take filter and bias doubled (their requantization takes 2 * acc).
 """
 
 from __future__ import annotations
@@ -51,10 +54,12 @@ def _pass_orientation(out_hw: tuple[int, int], filter_hw: tuple[int, int], strid
     return out_hw[0] > out_hw[1]
 
 
-# Output planes of at most this many positions (vww_mobilenet's 6x6 and 3x3) take the four-channel
-# kernel when they can: the plane kernel's costs per channel and per plane line outweigh its
-# cheaper pass there (measured on vww_mobilenet: 6x6x128 229k -> 170k estimated cycles).
-GROUPS_MAX_POSITIONS = 64
+# Output planes of at most this many positions, by stride, take the four-channel kernel when they
+# can: the plane kernel's costs per channel and per plane line outweigh its cheaper pass there, and
+# at stride 2 its pass costs more and its planes copy four inputs per output (vww_mobilenet, estimated
+# cycles: stride 1 6x6x128 229k -> 202k, but 12x12x64 342k -> 358k; stride 2 24x24x16 437k -> 422k).
+# The bound also keeps the group's grid in scratch small (49 x 49 pixels of 8 bytes at most).
+GROUPS_MAX_POSITIONS = {1: 64, 2: 576}
 GROUP_WORDS = 34  # tc_depthwise_conv2d_s8_groups.c TC_DWG_WORDS
 
 
@@ -84,7 +89,7 @@ def _groups_variant(ctx: LoweringContext, layer: Layer, weights: np.ndarray, bia
     channels = len(weights)
     mult = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_multiplier")).values]
     shift = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_shift")).values]
-    if channels % 4 or out_hw[0] * out_hw[1] > GROUPS_MAX_POSITIONS or len(mult) != channels:
+    if channels % 4 or out_hw[0] * out_hw[1] > GROUPS_MAX_POSITIONS[stride] or len(mult) != channels:
         return None
     if any(s > -1 or s < -22 for s in shift):
         return None  # outside x2's shifts (tc_requant_x2_ok)
