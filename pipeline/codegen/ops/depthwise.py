@@ -25,14 +25,24 @@ def _even(n: int) -> int:
     return n + (n & 1)
 
 
+PAIRS_ROW = 64  # tc_depthwise_conv2d_s8_planes.c TC_DW_ROW
+
+
 def plane_bytes(out_hw: tuple[int, int], filter_hw: tuple[int, int], stride: tuple[int, int],
                 dilation: tuple[int, int]) -> int:
-    """Scratch of the DSP kernel (tc_depthwise_conv2d_s8_planes.c): the int16 plane of every input
-    row and column a tap reaches, a row's length rounded up to even, in either orientation, one
-    int16 pair of slack, then the channel's int32 accumulators plus one of slack (the dropped store
-    of an odd last line)."""
+    """Scratch of the DSP kernel (tc_depthwise_conv2d_s8_planes.c). Its stride-1 3x3 pass of two
+    lines (plane rows up to PAIRS_ROW int16): the plane's rows, PAIRS_ROW int16 each, then PAIRS_ROW
+    int32 accumulators per output line. Otherwise: the int16
+    plane of every input row and column a tap reaches, a row's length rounded up to even, in either
+    orientation, one int16 pair of slack, then the channel's int32 accumulators plus one of slack (the
+    dropped store of an odd last line)."""
     h = (out_hw[0] - 1) * stride[0] + (filter_hw[0] - 1) * dilation[0] + 1
     w = (out_hw[1] - 1) * stride[1] + (filter_hw[1] - 1) * dilation[1] + 1
+    transpose = _pass_orientation(out_hw, filter_hw, stride, dilation)
+    if transpose is not None and stride == (1, 1):
+        along, across, lines = (h, w, out_hw[1]) if transpose else (w, h, out_hw[0])
+        if _even(along) <= PAIRS_ROW:
+            return across * PAIRS_ROW * 2 + lines * PAIRS_ROW * 4
     return (max(h * _even(w), w * _even(h)) + 2) * 2 + (out_hw[0] * out_hw[1] + 1) * 4
 
 
