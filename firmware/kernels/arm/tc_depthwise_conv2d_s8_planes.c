@@ -28,9 +28,11 @@
  * one word of slack after it (an odd last output runs as a pair: its
  * partner's taps, never used, may read up to two int16 past the row). Then
  * the channel's int32 accumulators, [line][k] contiguous, plus one (the last
- * odd line's dropped store). All of a channel's accumulators come first, then
- * its requantization line by line (tc_dw_requant_x2_lines, tc_dw_requant_any). The generator's scratch
- * size is the same formula (pipeline/codegen/ops/depthwise.py).
+ * odd line's dropped store). At stride 1 on rows of at most TC_DW_ROW int16
+ * (tc_dw_3x3_pairs: two lines per pass) every plane row and accumulator line
+ * is TC_DW_ROW long instead. All of a channel's accumulators come first, then
+ * its requantization line by line (tc_dw_requant_x2_lines, tc_dw_requant_any).
+ * The generator's scratch size is the same formula (pipeline/codegen/ops/depthwise.py).
  */
 #include "tc_dsp_common.h"
 
