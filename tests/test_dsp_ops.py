@@ -5,7 +5,8 @@ depthwise stride 1 and 2, SAME and VALID, dilation, depth multiplier 1 and > 1 (
 call), 3x3 and other filters, channel counts not a multiple of 4; ADD with broadcasting;
 average pooling. Each case goes through the bring-your-own flow (its TFLM reference on random
 int8 inputs), is built with TC_KERNELS=dsp and booted in QEMU, WORKERS cases at a time.
-TC_DSP_OPTEST_FULL=1 runs FULL_CASES cases per op instead of the default selection.
+TC_DSP_OPTEST_FULL=1 runs FULL_CASES cases per op instead of the default selection, and every
+depthwise case among the first PASS_SEARCH that takes the 3x3 pass.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.codegen.ops.depthwise import GROUPS_MAX_POSITIONS
 from pipeline.optest.cases import OpCase, make_case
 from pipeline.optest.firmware import CaseTooLargeForMcu, run_case_on_firmware
 from pipeline.optest.runner import DEFAULT_SEED, _convert_missing
@@ -30,10 +32,32 @@ FULL_CASES = 24
 VECTORS = 16
 
 
+PASS_SEARCH = 600  # depthwise cases searched for the kernel's 3x3 pass (about one in twenty takes it)
+
+
+def _takes_the_pass(s: dict) -> bool:
+    """The DSP kernel's 3x3 pass (tc_depthwise_conv2d_s8_planes: its assembly fill, pass and x2
+    requantization): depth multiplier 1, 3x3, no dilation (stride 1 or 2)."""
+    return s["depth_multiplier"] == 1 and s["kernel_hw"] == [3, 3] and s["dilation"] == 1
+
+
+def _takes_the_groups(s: dict) -> bool:
+    """The 3x3 pass's cases the generator gives the four-channel kernel (tc_depthwise_conv2d_s8_groups):
+    a depth that is a multiple of 4 and a small output plane (its x2 shifts aside)."""
+    h, w, c = s["input_shape"][1:]
+    stride = s["stride"]
+    out = [-(-n // stride) if s["padding"] == "SAME" else (n - 3) // stride + 1 for n in (h, w)]
+    return _takes_the_pass(s) and c % 4 == 0 and out[0] * out[1] <= GROUPS_MAX_POSITIONS[stride]
+
+
 def _depthwise_selection() -> list[OpCase]:
-    """The first case of each feature the DSP depthwise kernel branches on."""
+    """The first case of each feature the DSP depthwise kernel branches on; with TC_DSP_OPTEST_FULL,
+    also every case among the first PASS_SEARCH that takes its 3x3 pass."""
     def dm1(s: dict) -> bool:
         return s["depth_multiplier"] == 1
+
+    def pass_(s: dict) -> bool:
+        return _takes_the_pass(s)
 
     wanted = {
         "3x3 stride 1 SAME": lambda s: dm1(s) and s["kernel"] == 3 and s["stride"] == 1 and s["dilation"] == 1
@@ -47,19 +71,39 @@ def _depthwise_selection() -> list[OpCase]:
         "depth multiplier > 1": lambda s: s["depth_multiplier"] > 1,
         "3x3, channels not a multiple of 4": lambda s: dm1(s) and s["kernel_hw"] == [3, 3]
         and s["input_shape"][3] % 4 != 0,
+        # The pass along the height (a transposed plane), both strides.
+        "3x3 pass transposed, stride 1": lambda s: pass_(s) and s["stride"] == 1
+        and s["input_shape"][1] > s["input_shape"][2],
+        "3x3 pass transposed, stride 2": lambda s: pass_(s) and s["stride"] == 2
+        and s["input_shape"][1] > s["input_shape"][2],
+        # The assembly requantization's clamps (SSAT alone or with a max) and the C one.
+        "3x3 pass, no activation": lambda s: pass_(s) and s["act"] == "NONE",
+        "3x3 pass, RELU": lambda s: pass_(s) and s["act"] == "RELU",
+        "3x3 pass, RELU6": lambda s: pass_(s) and s["act"] == "RELU6",
+        # Plane lines of 16 and more: the fill's blocks of eight.
+        "3x3 pass, wide": lambda s: pass_(s) and min(s["input_shape"][1:3]) >= 16,
+        # The four-channel kernel: both strides, and its clamp of both bounds.
+        "3x3 four channels at a time, stride 1": lambda s: _takes_the_groups(s) and s["stride"] == 1,
+        "3x3 four channels at a time, stride 2": lambda s: _takes_the_groups(s) and s["stride"] == 2,
+        "3x3 four channels at a time, RELU6": lambda s: _takes_the_groups(s) and s["act"] == "RELU6",
     }
+    cases = [make_case("DEPTHWISE_CONV_2D", i, DEFAULT_SEED) for i in range(PASS_SEARCH)]
     chosen: dict[int, OpCase] = {}
     for name, matches in wanted.items():
-        found = [c for c in (make_case("DEPTHWISE_CONV_2D", i, DEFAULT_SEED) for i in range(200)) if matches(c.spec)]
-        assert found, f"no DEPTHWISE_CONV_2D case with {name} among the first 200"
+        found = [c for c in cases if matches(c.spec)]
+        assert found, f"no DEPTHWISE_CONV_2D case with {name} among the first {PASS_SEARCH}"
         chosen.setdefault(found[0].index, found[0])
-    return list(chosen.values())
+    if FULL:
+        chosen.update((c.index, c) for c in cases if _takes_the_pass(c.spec))
+    return sorted(chosen.values(), key=lambda c: c.index)
 
 
 def _cases() -> list[OpCase]:
     if FULL:
         cases = [make_case(op, i, DEFAULT_SEED) for op in ("DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D",
                                                           "MAX_POOL_2D") for i in range(FULL_CASES)]
+        known = {c.case_id for c in cases}
+        cases += [c for c in _depthwise_selection() if c.case_id not in known]
         return [c for c in cases if c.op != "ADD" or c.options["rank"] == 4]
     # Rank 4 only: the bring-your-own flow takes a batch of 1 as the first dimension.
     rank4 = [c for c in (make_case("ADD", i, DEFAULT_SEED) for i in range(40)) if c.options["rank"] == 4]

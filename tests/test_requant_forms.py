@@ -26,7 +26,7 @@ TEST_DIR = FIRMWARE / "tests" / "requant"
 VERDICT = re.compile(r"^requant (\w+): (PASS|FAIL) (.*)$", re.MULTILINE)
 MUTANTS = {"mutant_x2_no_sign", "mutant_split_ge"}
 PORTABLE_FORMS = {"reference", "split", "x2"}
-M4_FORMS = PORTABLE_FORMS | {"ch", "x2_sat"}
+M4_FORMS = PORTABLE_FORMS | {"ch", "x2_sat", "x2_mla"}
 MIN_CASES = 50_000  # the edge grid alone gives each form more: fewer means cases were lost
 
 

@@ -101,6 +101,10 @@ KERNELS: tuple[Kernel, ...] = (
     Kernel("tc_depthwise_conv2d_s8_planes", "dsp", ("arm/tc_depthwise_conv2d_s8_planes.c",), _DSP_H,
            "tc_conv_params_t", ("DEPTHWISE_CONV_2D",),
            "depth multiplier 1, partial sums of the doubled accumulator below 2^30 (ops/depthwise.py _dsp_variant)"),
+    Kernel("tc_depthwise_conv2d_s8_groups", "dsp", ("arm/tc_depthwise_conv2d_s8_groups.c",), _DSP_H,
+           "tc_conv_params_t", ("DEPTHWISE_CONV_2D",),
+           "depth multiplier 1, 3x3, no dilation, stride 1 or 2, depth a multiple of 4, a small output "
+           "plane, x2's shifts (ops/depthwise.py _groups_variant)"),
     Kernel("tc_add_s8_tables", "dsp", ("arm/tc_add_s8_tables.c",), _DSP_H, "tc_add_tables_params_t", ("ADD",),
            "same-shape inputs, the doubled table sums within int32 (ops/elementwise.py _add_dsp)"),
     Kernel("tc_avg_pool_s8_simd", "dsp", ("arm/tc_avg_pool_s8_simd.c",), _DSP_H, "tc_pool_params_t",

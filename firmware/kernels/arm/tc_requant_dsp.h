@@ -11,6 +11,7 @@
  *   ch     tc_requant_ch         M4 only (LDRD, SMMULR, CMP/ADC), any shift, multiplier in
  *                                [2^30, 2^31), constants from the generator (tc_requant_ch_t)
  *   x2 sat TC_GEMV_X2_SAT        M4 assembly text of x2 followed by SSAT #8 and STRB
+ *   x2 mla TC_X2_MLA             M4 assembly text of x2 in three instructions (SMMLAR)
  */
 #ifndef TC_REQUANT_DSP_H
 #define TC_REQUANT_DSP_H
@@ -155,6 +156,19 @@ static inline int8_t tc_requant_ch(int32_t acc, const int32_t **q, int32_t outpu
     "ldm %[" Q "]!, {%[" M "], %[" R "], %[" Z "]}\n\t" TC_X2_SAT_IN_PLACE(A, M, R, Z)                         \
     "strb %[" A "], [%[" OUT "]], #1\n\t"
 #define TC_GEMV_X2_SAT(A) TC_X2_SAT(A, "w0", "x0", "x1", "x2", "w1")
+
+/*
+ * x2 mla: x2 as assembly text for an asm block with named operands, the doubled accumulator %[A] to
+ * its result (before any clamp): h - [h < 0] + round_zp is one SMMLAR of A and the multiplier %[M]
+ * with the addend round_zp - [A < 0] (%[RZ], into %[T]; T may be RZ). Exact: h = SMMULR(A, m) has A's
+ * sign (m >= 0) or is 0, SMMLAR's addend does not change the rounding of the product, and where
+ * h = 0 with A < 0 the extra -1 cannot move (round_zp - 1) >> e below round_zp >> e, round_zp being
+ * 2^(e-1) modulo 2^e (e >= 1). Then ASR by %[SH] (e).
+ */
+#define TC_X2_MLA(A, M, RZ, T, SH)                                                                           \
+    "add %[" T "], %[" RZ "], %[" A "], asr #31\n\t"                                                          \
+    "smmlar %[" A "], %[" A "], %[" M "], %[" T "]\n\t"                                                       \
+    "asr %[" A "], %[" A "], %[" SH "]\n\t"
 
 #endif /* __ARM_FEATURE_DSP */
 

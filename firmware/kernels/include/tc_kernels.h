@@ -50,6 +50,10 @@ void tc_fully_connected_s8_dsp(const tc_fc_params_t *p, const int8_t *input, con
  * [c][ky][kx], scratch: one padded int16 channel plane (size: pipeline/codegen/ops/depthwise.py). */
 void tc_depthwise_conv2d_s8_planes(const tc_conv_params_t *p, const int8_t *input, const int16_t *filter,
                                    const int32_t *bias, int8_t *scratch, int8_t *output);
+/* DSP build: the same for small output planes, four channels at a time, 3x3, stride 1 or 2, the
+ * constants in blocks per four channels (pipeline/codegen/ops/depthwise.py group_blocks). */
+void tc_depthwise_conv2d_s8_groups(const tc_conv_params_t *p, const int8_t *input, const int32_t *blocks,
+                                   int8_t *scratch, int8_t *output);
 
 /* DSP build (firmware/kernels/arm/): CONV_2D (one group) and FULLY_CONNECTED as int16 matrix-vector
  * products (pipeline/codegen/ops/conv.py, fully_connected.py lay the constants out). */

@@ -173,6 +173,15 @@ static int32_t x2_sat_got(const rq_case_t *c)
                    : "memory");
     return out[0];
 }
+
+/* TC_X2_MLA's text in an asm block (round_zp's register is its scratch, as in the groups kernel). */
+static int32_t x2_mla_got(const rq_case_t *c)
+{
+    const tc_requant_x2_t q = tc_requant_x2(c->multiplier, c->shift, c->zp);
+    int32_t a = 2 * c->acc, rz = q.round_zp;
+    __asm(TC_X2_MLA("a", "m", "rz", "rz", "sh") : [a] "+r"(a), [rz] "+r"(rz) : [m] "r"(q.multiplier), [sh] "r"(q.right));
+    return a;
+}
 #endif
 
 static rq_form_t forms[] = {
@@ -181,6 +190,7 @@ static rq_form_t forms[] = {
 #if TC_TEST_ON_M4
     {"ch", ch_domain, reference_clamped, ch_got, 0, 0, {0}, 0, 0},
     {"x2_sat", x2_domain, reference_saturated, x2_sat_got, 0, 0, {0}, 0, 0},
+    {"x2_mla", x2_domain, reference_zp, x2_mla_got, 0, 0, {0}, 0, 0},
 #endif
     {"mutant_x2_no_sign", x2_domain, reference_zp, mutant_x2_no_sign_got, 0, 0, {0}, 0, 0},
     {"mutant_split_ge", split_domain, reference, mutant_split_ge_got, 0, 0, {0}, 0, 0},
