@@ -208,7 +208,7 @@ def test_flame_graph_covers_exactly_one_inference(digits: ModelBuild, tmp_path: 
     assert lines and all(line.startswith("tc_model_invoke") for line in lines)
     # Renode's profiler keeps its own count: within 0.1 % of the DWT's, never a second inference
     assert abs(flame.instructions - exact) <= exact // 1000, (flame.instructions, exact)
-    assert next(iter(flame.by_function)) == "tc_gemv_s16"  # digits' hottest kernel (invoke profile)
+    assert next(iter(flame.by_function)) == "tc_gemv2_s16"  # digits' hottest kernel: CONV_2D in position pairs
     assert flame.png.stat().st_size > 10_000
 
 
