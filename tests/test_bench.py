@@ -77,6 +77,16 @@ def test_the_instruction_budget_enforces_the_target(model: str) -> None:
     assert budget <= target, f"{model}: max_instructions_per_inference {budget:,.0f} exceeds the target {target:,}"
 
 
+@pytest.mark.parametrize("model", [m for m in REFERENCED if "target_cycle_ratio" in
+                                   load_config(MODELS_DIR / m / "config.toml").reference])
+def test_the_cycle_budget_enforces_the_cycle_target(model: str) -> None:
+    """The same for cycles: a budget above target_cycle_ratio x TFLM + CMSIS-NN's estimate would pass a regression."""
+    cfg = load_config(MODELS_DIR / model / "config.toml")
+    limit = cfg.reference["target_cycle_ratio"] * cfg.reference["tflm_cmsis_nn_cycles"]
+    budget = cfg.budgets["max_estimated_cycles_per_inference"]
+    assert budget <= limit, f"{model}: max_estimated_cycles_per_inference {budget:,.0f} exceeds the target {limit:,.0f}"
+
+
 def test_the_cycle_ratio_is_judged_against_half_the_peer() -> None:
     base = _result("x", 900, 1000)
     half = replace(base, model="m", estimated_cycles_per_inference=500, latency_ms=0.003, tflm_cmsis_nn_cycles=1000,
