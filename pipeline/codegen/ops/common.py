@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.codegen.lowering import LoweringContext
+import numpy as np
+
+from pipeline.codegen.lowering import Layer, LoweringContext
 from pipeline.codegen.quant import activation_range
 from pipeline.tflite.reader import Tensor
 
@@ -40,3 +42,18 @@ def padding(ctx: LoweringContext, in_shape: tuple[int, ...], filter_hw: tuple[in
     o = ctx.op.options
     return (same_padding(in_shape[1], filter_hw[0], int(o["stride_h"]), dilation[0], out_shape[1]),
             same_padding(in_shape[2], filter_hw[1], int(o["stride_w"]), dilation[1], out_shape[2]))
+
+
+def requant_per_channel(layer: Layer) -> tuple[list[int], list[int]]:
+    """The layer's requantization multipliers and shifts, as the portable lowering computed them."""
+    mult = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_multiplier")).values]
+    shift = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_shift")).values]
+    return mult, shift
+
+
+def x2_constants(mult: list[int], shift: list[int], output_offset: int) -> np.ndarray:
+    """Per channel the x2 epilogue's (multiplier, right shift, round_zp) (tc_requant_x2_t): round_zp
+    is 2^(e-1) + zero point * 2^e for the right shift e = -shift (every shift in -22..-1)."""
+    right = -np.array(shift, dtype=np.int64)
+    round_zp = (1 << (right - 1)) + output_offset * (1 << right)
+    return np.stack([np.array(mult, dtype=np.int64), right, round_zp], axis=1)

@@ -16,7 +16,7 @@ from pipeline.codegen.lowering import (
     lowering,
     shape_text,
 )
-from pipeline.codegen.ops.common import act_range, padding
+from pipeline.codegen.ops.common import act_range, padding, requant_per_channel, x2_constants
 from pipeline.codegen.params import STRUCTS
 from pipeline.codegen.quant import conv_multipliers
 
@@ -176,8 +176,7 @@ def wide_gemv(ctx: LoweringContext, weights: np.ndarray, bias: np.ndarray | None
         # tc_gemv_x2_block_t: per block of four channels, their four biases, then per channel
         # tc_requant_x2_t (multiplier, right shift, rounding constant with the zero point).
         quant = np.zeros((padded_channels, len(STRUCTS["tc_requant_x2_t"].fields)), dtype=np.int64)
-        for c, (m, s) in enumerate(zip(mult, shift, strict=True)):
-            quant[c] = (m, -s, (1 << (-s - 1)) + output_offset * (1 << -s))
+        quant[:len(mult)] = x2_constants(mult, shift, output_offset)
         bias_words, quant_words = b.reshape(-1, WIDE_CHANNELS), quant.reshape(-1, 3 * WIDE_CHANNELS)
         if packed:
             # One stream, read front to back: per block its four starting accumulators, its filter,
@@ -224,8 +223,7 @@ def _conv_wide(ctx: LoweringContext, layer: Layer) -> Layer | None:
     p = layer.params
     weights = flt.array().astype(np.int64).reshape(flt.shape[0], -1)
     bias = ctx.input(2).array() if ctx.has_input(2) else None
-    mult = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_multiplier")).values]
-    shift = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_shift")).values]
+    mult, shift = requant_per_channel(layer)
     wide = wide_gemv(ctx, weights, bias, mult, shift, p["output_offset"], p["act"])
     if wide is None:
         return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.codegen.lowering import Layer, LoweringContext, ScratchRef, lowering
+from pipeline.codegen.ops.common import requant_per_channel, x2_constants
 from pipeline.codegen.ops.conv import _conv_layer
 
 
@@ -87,9 +88,8 @@ def group_blocks(weights: np.ndarray, bias: np.ndarray, multiplier: list[int], s
     groups = len(weights) // 4
     w = 2 * weights.reshape(groups, 4, 9)
     taps = np.stack([_pack16(w[:, 0], w[:, 2]), _pack16(w[:, 1], w[:, 3])], axis=2).reshape(groups, 18)
-    right = -np.array(shift, dtype=np.int64)
-    round_zp = ((1 << (right - 1)) + output_offset * (1 << right)).astype(np.int64)
-    quant = [np.array(multiplier, dtype=np.int64), round_zp, right]
+    x2 = x2_constants(multiplier, shift, output_offset)
+    quant = [x2[:, 0], x2[:, 2], x2[:, 1]]  # the block's order: multiplier, round_zp, right
     return np.concatenate([taps, (2 * bias).reshape(groups, 4), *(q.reshape(groups, 4) for q in quant)], axis=1)
 
 
@@ -97,8 +97,7 @@ def _groups_variant(ctx: LoweringContext, layer: Layer, weights: np.ndarray, bia
                     out_hw: tuple[int, int], stride: int) -> Layer | None:
     """The four-channel kernel for a small output plane, or None where it does not apply."""
     channels = len(weights)
-    mult = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_multiplier")).values]
-    shift = [int(v) for v in next(c for c in layer.consts if c.name.endswith("_shift")).values]
+    mult, shift = requant_per_channel(layer)
     if channels % 4 or out_hw[0] * out_hw[1] > GROUPS_MAX_POSITIONS[stride] or len(mult) != channels:
         return None
     if any(s > -1 or s < -22 for s in shift):
